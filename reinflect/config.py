@@ -1,0 +1,66 @@
+"""Hyperparameters as small dataclasses, in one place; saved in every checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from reinflect.errors import ReinflectError
+from reinflect.vae import schedules
+
+
+@dataclass
+class MnistConfig:
+    """M1 (VAE) / M2 (Kingma et al. 2014 semi-supervised) on MNIST.
+
+    Defaults for M2 follow Kingma et al. and Pyro's SS-VAE example (one hidden
+    layer of 500, z of 50, Adam); alpha weighs the classifier term of eq. 9.
+    """
+
+    model: str = "m2"  # m1 | m2
+    labels: int = 100  # labeled training images (M2), equal per class
+    latent: int = 50
+    hidden: tuple[int, ...] = (500,)
+    activation: str = "softplus"  # softplus | relu | tanh
+    estimator: str = "enumerate"  # enumerate | gumbel | reinforce (M2 unlabeled term)
+    alpha: float = 5000.0  # Kingma et al.: 0.1 * N
+    # Weight of the labeled batch mean relative to the unlabeled batch mean.
+    # None: N_labeled / N_unlabeled, so each step is an unbiased estimate of
+    # Kingma et al.'s objective sum_l L + sum_u U + alpha * sum_l CE (scaled by 1/N_u).
+    labeled_weight: float | None = None
+    epochs: int = 50
+    max_steps: int | None = None  # stop after this many updates (quick runs, tests)
+    batch_size: int = 200  # unlabeled (M2) or training (M1) images per update
+    labeled_batch: int = 100  # labeled images per update (M2)
+    lr: float = 1e-3
+    lr_decay: float = 1.0  # multiplied into the learning rate after every epoch
+    kl: schedules.KLSchedule = field(
+        default_factory=lambda: schedules.KLSchedule(kind="constant", cap=1.0)
+    )
+    temperature: float = 1.0  # Gumbel-softmax start temperature
+    temperature_rate: float = 3e-5
+    temperature_floor: float = 0.5
+    temperature_every: int = 500
+    baseline_decay: float = 0.9  # NVIL running baseline for REINFORCE
+    train_size: int | None = None  # use only the first N training images (quick runs, tests)
+    seed: int = 0
+    max_minutes: float | None = None  # wall-clock budget for training
+
+    def __post_init__(self) -> None:
+        if isinstance(self.kl, dict):
+            self.kl = schedules.KLSchedule(**self.kl)
+        self.hidden = tuple(self.hidden)
+        checks = {
+            "model": (self.model, ("m1", "m2")),
+            "estimator": (self.estimator, ("enumerate", "gumbel", "reinforce")),
+            "activation": (self.activation, ("softplus", "relu", "tanh")),
+        }
+        for name, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise ReinflectError(f"--{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def to_dict(cfg) -> dict:
+    """A plain-Python dict (safe for ``torch.load(weights_only=True)`` and JSON)."""
+    out = dataclasses.asdict(cfg)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}

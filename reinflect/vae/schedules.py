@@ -1,0 +1,76 @@
+"""Annealing schedules as pure functions of the update step.
+
+KL annealing (Bowman et al. 2016, "Generating Sentences from a Continuous
+Space") keeps the posterior from collapsing early; the cyclical schedule is
+Fu et al. (2019). The Gumbel temperature schedule is Jang et al. (2017,
+section 4.1): tau = max(floor, tau0 * exp(-rate * t)), with t refreshed every
+N steps. MSVED's defaults (Zhou & Neubig 2017) are the defaults here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+KL_KINDS = ("constant", "linear", "sigmoid", "cyclical")
+
+
+@dataclass(frozen=True)
+class KLSchedule:
+    """Settings of the KL-weight schedule (see :func:`kl_weight`).
+
+    ``delay`` steps at weight 0 (not for ``constant``), then:
+    linear   -- ``rate`` per step up to ``cap``;
+    sigmoid  -- cap / (1 + exp(-steepness * (t - midpoint))), t counted after the delay;
+    cyclical -- cycles of ``period`` steps, rising linearly over the first
+                ``ratio`` of each cycle to ``cap`` and holding there.
+    """
+
+    kind: str = "linear"
+    cap: float = 0.2
+    delay: int = 10_000
+    rate: float = 1.0 / 150_000
+    midpoint: int = 20_000
+    steepness: float = 2.5e-4
+    period: int = 20_000
+    ratio: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.kind not in KL_KINDS:
+            raise ValueError(
+                f"unknown KL schedule {self.kind!r}; choose one of {', '.join(KL_KINDS)}"
+            )
+        if self.cap < 0:
+            raise ValueError(f"KL cap must be >= 0, got {self.cap}")
+
+
+def kl_weight(step: int, schedule: KLSchedule) -> float:
+    """The KL weight at update ``step`` (0-based); always within [0, cap]."""
+    s = schedule
+    if s.kind == "constant":
+        return s.cap
+    t = step - s.delay
+    if t < 0:
+        return 0.0
+    if s.kind == "linear":
+        return min(s.cap, t * s.rate)
+    if s.kind == "sigmoid":
+        x = -s.steepness * (t - s.midpoint)
+        return s.cap / (1.0 + math.exp(min(x, 700.0)))
+    # cyclical
+    phase = (t % s.period) / s.period
+    return s.cap * min(1.0, phase / s.ratio)
+
+
+def temperature(
+    step: int, *, initial: float = 1.0, rate: float = 3e-5, floor: float = 0.5, every: int = 2000
+) -> float:
+    """Gumbel-softmax temperature max(floor, initial * exp(-rate * t)).
+
+    ``t`` is ``step`` rounded down to a multiple of ``every``, so the
+    temperature changes only every ``every`` updates (MSVED: 2000).
+    """
+    if floor <= 0:
+        raise ValueError(f"temperature floor must be positive, got {floor}")
+    t = (step // every) * every if every > 0 else step
+    return max(floor, initial * math.exp(-rate * t))

@@ -1,0 +1,103 @@
+"""MNIST loaders, a short M2 run that learns, and the CLI in-process."""
+
+import gzip
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from reinflect import cli, config
+from reinflect.errors import DataMissingError, ReinflectError
+from reinflect.mnist import data, run
+
+runner = CliRunner()
+
+
+def _write_idx(path, array: np.ndarray, magic_type=0x08):
+    header = bytes([0, 0, magic_type, array.ndim]) + struct.pack(f">{array.ndim}i", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_reader_round_trip_and_bad_magic(tmp_path):
+    arr = np.arange(2 * 3 * 4).reshape(2, 3, 4)
+    _write_idx(tmp_path / "a.gz", arr)
+    assert np.array_equal(data.read_idx(tmp_path / "a.gz"), arr)
+    _write_idx(tmp_path / "b.gz", arr, magic_type=0x0D)
+    with pytest.raises(ReinflectError, match=r"b\.gz: not an IDX file"):
+        data.read_idx(tmp_path / "b.gz")
+
+
+def test_amat_reader(tmp_path):
+    bits = np.random.default_rng(0).integers(0, 2, size=(3, 784))
+    text = "".join(" ".join(str(b) for b in row) + "\n" for row in bits)
+    (tmp_path / "x.amat.gz").write_bytes(gzip.compress(text.encode()))
+    assert np.array_equal(data.read_amat(tmp_path / "x.amat.gz"), bits)
+    (tmp_path / "bad.amat.gz").write_bytes(gzip.compress(b"0 1\n"))
+    with pytest.raises(ReinflectError, match="not a whole number of 784-pixel lines"):
+        data.read_amat(tmp_path / "bad.amat.gz")
+
+
+def test_missing_data_names_where_and_how(tmp_path, monkeypatch):
+    monkeypatch.delenv("REINFLECT_DATA_MIRROR", raising=False)
+    with pytest.raises(DataMissingError, match="mnist data not found") as e:
+        data.load_mnist(tmp_path)
+    assert str(tmp_path) in str(e.value) and "REINFLECT_DATA_MIRROR" in str(e.value)
+    result = runner.invoke(
+        cli.app, ["mnist", "train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: mnist data not found")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_real_files_load(data_mirror):
+    splits = data.load_mnist()
+    assert [len(s.images) for s in splits.values()] == [50_000, 10_000, 10_000]
+    assert splits["train"].images.max() == 1.0
+    assert abs(float(data.load_binarized()["test"].images.mean()) - 0.13251) < 1e-4
+    idx = data.balanced_labeled_subset(splits["train"].labels, 100, seed=3)
+    assert torch.bincount(splits["train"].labels[idx]).tolist() == [10] * 10
+
+
+def test_short_m2_run_learns(data_mirror, tmp_path):
+    cfg = config.MnistConfig(
+        model="m2", labels=100, train_size=3000, epochs=4, batch_size=100, hidden=(256,), latent=16
+    )
+    summary = run.train_model(cfg, tmp_path, progress=False, plots=False)
+    records = run.train.MetricsLog.read(tmp_path / "metrics.jsonl")
+    assert len(records) == 4
+    assert records[-1]["loss"] < records[0]["loss"]
+    # Chance is 90% error; 100 labels and 3000 images already do far better.
+    assert summary["test_error"] < 0.45
+    assert min(r["valid_error"] for r in records) == pytest.approx(
+        run.evaluate(tmp_path, split="valid")["valid_error"]
+    )
+
+
+def test_cli_m1_train_evaluate_and_pictures(data_mirror, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "m1"
+    args = ["mnist", "train", "--model", "m1", "--latent", "2", "--hidden", "64"]
+    args += ["--train-size", "1000", "--epochs", "2", "--out", str(out), "--no-progress"]
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    assert "test_elbo=" in result.stdout
+    assert {"samples.png", "manifold.png", "curves.png"} <= {p.name for p in out.iterdir()}
+    result = runner.invoke(cli.app, ["mnist", "evaluate", str(out), "--iwae-k", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert scores["iwae_k"] == 20
+    assert scores["test_log_likelihood"] >= scores["test_elbo"] - 1.0
+
+
+def test_cli_rejects_bad_options(tmp_path):
+    result = runner.invoke(cli.app, ["mnist", "train", "--hidden", "big", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--hidden must be comma-separated integers" in result.stderr
+    result = runner.invoke(cli.app, ["mnist", "train", "--labels", "15", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+    result = runner.invoke(cli.app, ["mnist", "evaluate", str(tmp_path / "nothing")])
+    assert result.exit_code == 1 and "no checkpoint at" in result.stderr

@@ -1,0 +1,64 @@
+"""Schedules: endpoints, monotonicity, caps and floors."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reinflect.vae import schedules
+
+
+def test_linear_msved_defaults():
+    s = schedules.KLSchedule()  # 0 for 10k updates, then 1/150k per update, cap 0.2
+    assert schedules.kl_weight(0, s) == 0.0
+    assert schedules.kl_weight(9_999, s) == 0.0
+    assert schedules.kl_weight(10_000 + 15_000, s) == pytest.approx(0.1)
+    assert schedules.kl_weight(10_000 + 30_000, s) == pytest.approx(0.2)
+    assert schedules.kl_weight(10**7, s) == 0.2
+
+
+def test_constant_sigmoid_cyclical_shapes():
+    assert schedules.kl_weight(123, schedules.KLSchedule(kind="constant", cap=0.7)) == 0.7
+    sig = schedules.KLSchedule(kind="sigmoid", cap=1.0, delay=0, midpoint=1000, steepness=0.01)
+    assert schedules.kl_weight(1000, sig) == pytest.approx(0.5)
+    assert schedules.kl_weight(0, sig) < 0.01 and schedules.kl_weight(5000, sig) > 0.99
+    cyc = schedules.KLSchedule(kind="cyclical", cap=1.0, delay=0, period=100, ratio=0.5)
+    assert [schedules.kl_weight(t, cyc) for t in (0, 25, 50, 99, 100, 125)] == [
+        0.0, 0.5, 1.0, 1.0, 0.0, 0.5,
+    ]  # fmt: skip
+
+
+@given(
+    kind=st.sampled_from(schedules.KL_KINDS),
+    cap=st.floats(0, 5),
+    delay=st.integers(0, 1000),
+    step=st.integers(0, 10**6),
+)
+def test_kl_weight_stays_within_zero_and_cap(kind, cap, delay, step):
+    s = schedules.KLSchedule(kind=kind, cap=cap, delay=delay, period=500)
+    assert 0.0 <= schedules.kl_weight(step, s) <= cap + 1e-12
+
+
+@pytest.mark.parametrize("kind", ["linear", "sigmoid"])
+def test_monotone_non_decreasing(kind):
+    s = schedules.KLSchedule(kind=kind, delay=100, rate=1e-3, midpoint=500, steepness=0.01)
+    ws = [schedules.kl_weight(t, s) for t in range(0, 3000, 7)]
+    assert all(a <= b for a, b in zip(ws, ws[1:], strict=False))
+
+
+def test_temperature_msved_floor_and_refresh():
+    assert schedules.temperature(0) == 1.0
+    assert schedules.temperature(1999) == 1.0  # refreshed only every 2000 updates
+    assert schedules.temperature(2000) == pytest.approx(math.exp(-3e-5 * 2000))
+    assert schedules.temperature(10**6) == 0.5
+    taus = [schedules.temperature(t) for t in range(0, 100_000, 500)]
+    assert all(a >= b for a, b in zip(taus, taus[1:], strict=False))
+    assert min(taus) >= 0.5
+
+
+def test_bad_schedule_settings_name_the_value():
+    with pytest.raises(ValueError, match="unknown KL schedule 'cosine'"):
+        schedules.KLSchedule(kind="cosine")
+    with pytest.raises(ValueError, match="floor must be positive"):
+        schedules.temperature(0, floor=0)
