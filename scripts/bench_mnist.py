@@ -99,6 +99,7 @@ def main() -> None:
     p.add_argument("--iwae-k", type=int, default=500)
     p.add_argument("--hidden", default="500")
     p.add_argument("--latent", type=int, default=50)
+    p.add_argument("--activation", default="softplus", choices=["softplus", "relu", "tanh"])
     p.add_argument("--alpha", type=float, default=5000.0)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--lr-decay", type=float, default=1.0)
@@ -114,6 +115,7 @@ def main() -> None:
     common = dict(
         latent=a.latent,
         hidden=hidden,
+        activation=a.activation,
         epochs=a.epochs,
         alpha=a.alpha,
         lr=a.lr,

@@ -1,0 +1,1 @@
+"""The MSVED reinflection model: data formats, tag schema, vocabulary, model."""

@@ -1,0 +1,165 @@
+"""Readers and writers for SIGMORPHON 2016 and UniMorph-style (2017+) files.
+
+Layouts (tab-separated, UTF-8, one example per line):
+
+=====================  ==========================================  =================
+format                 columns                                     tags look like
+=====================  ==========================================  =================
+``sigmorphon2016``     source, target tags, target (tasks 1 and 3) ``pos=V,tense=PST``
+``sigmorphon2016-t2``  source tags, source, target tags, target    ``pos=V,tense=PST``
+``unimorph``           lemma, form, tags (2017-2019)               ``V;PST;3;SG``
+``unimorph-ltf``       lemma, tags, form (some 2020+ files)        ``V;PST;3;SG``
+=====================  ==========================================  =================
+
+Covered (test) files lack the target: the 2016 files drop the last column,
+the 2017 files leave the form column empty; both read with ``target=None``.
+Every field is a plain string: ``null``, ``nan`` and ``NA`` are words, never
+missing values, and no quoting exists in these formats.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from reinflect.errors import ReinflectError
+
+FORMATS = ("sigmorphon2016", "sigmorphon2016-t2", "unimorph", "unimorph-ltf")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One reinflection example; ``target`` is None in covered files."""
+
+    source: str
+    target_tags: str
+    target: str | None
+    source_tags: str | None = None
+    line: int = 0
+
+
+def _is_2016_tags(field: str) -> bool:
+    return "=" in field
+
+
+def _is_unimorph_tags(field: str) -> bool:
+    # Bare features are upper-case or digits (V, PST, 3, SG, V.PTCP, LGSPEC1...).
+    return bool(field) and "=" not in field and " " not in field and field.upper() == field
+
+
+def detect(path: str | os.PathLike, lines: list[str] | None = None) -> str:
+    """Guess the format of ``path`` from its first rows."""
+    if lines is None:
+        lines = _read_lines(path)[:50]
+    rows = [ln.split("\t") for ln in lines if ln.strip()][:50]
+    if not rows:
+        raise ReinflectError(f"{path}: empty file, cannot tell its format")
+    width = max(len(r) for r in rows)
+    if width == 4:
+        return "sigmorphon2016-t2"
+    if width == 2:  # a covered 2016 task-1/3 file
+        return "sigmorphon2016"
+    if width == 3:
+        mids = [r[1] for r in rows if len(r) == 3]
+        lasts = [r[2] for r in rows if len(r) == 3]
+        if all(_is_2016_tags(m) for m in mids):
+            return "sigmorphon2016"
+        if all(_is_unimorph_tags(t) for t in lasts):
+            return "unimorph"
+        if all(_is_unimorph_tags(m) for m in mids):
+            return "unimorph-ltf"
+    raise ReinflectError(
+        f"{path}:1: cannot tell the format ({width} columns); pass the format explicitly, "
+        f"one of {', '.join(FORMATS)}"
+    )
+
+
+def _read_lines(path: str | os.PathLike) -> list[str]:
+    p = Path(path)
+    if not p.is_file():
+        raise ReinflectError(f"{p}: no such file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        line = p.read_bytes()[: e.start].count(b"\n") + 1
+        raise ReinflectError(f"{p}:{line}: not UTF-8 ({e.reason} at byte {e.start})") from None
+    return text.split("\n") if text else []
+
+
+def read(path: str | os.PathLike, fmt: str | None = None) -> list[Example]:
+    """All examples of ``path``; ``fmt`` overrides detection. Errors name file and line."""
+    lines = _read_lines(path)
+    if fmt is None:
+        fmt = detect(path, lines[:50])
+    elif fmt not in FORMATS:
+        raise ReinflectError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    out = []
+    for n, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        out.append(_parse(line.split("\t"), fmt, path, n))
+    if not out:
+        raise ReinflectError(f"{path}: no examples in file")
+    return out
+
+
+def _parse(cols: list[str], fmt: str, path, n: int) -> Example:
+    def bad(why: str) -> ReinflectError:
+        return ReinflectError(f"{path}:{n}: {why} (format {fmt})")
+
+    if fmt == "sigmorphon2016-t2":
+        if len(cols) not in (3, 4):
+            raise bad(f"expected 4 tab-separated columns, found {len(cols)}")
+        src_tags, src, tgt_tags = cols[:3]
+        tgt = cols[3] if len(cols) == 4 else None
+    elif fmt == "sigmorphon2016":
+        if len(cols) not in (2, 3):
+            raise bad(f"expected 3 tab-separated columns, found {len(cols)}")
+        src, tgt_tags = cols[:2]
+        tgt, src_tags = (cols[2] if len(cols) == 3 else None), None
+    else:
+        if len(cols) != 3:
+            raise bad(f"expected 3 tab-separated columns, found {len(cols)}")
+        if fmt == "unimorph":
+            src, tgt, tgt_tags = cols
+        else:
+            src, tgt_tags, tgt = cols
+        tgt = tgt or None  # covered 2017 test files leave the form empty
+        src_tags = None
+    if not src:
+        raise bad("empty source word")
+    if not tgt_tags:
+        raise bad("empty tags")
+    if tgt is not None and not tgt:
+        raise bad("empty target word")
+    if src_tags is not None and not src_tags:
+        raise bad("empty source tags")
+    return Example(source=src, target_tags=tgt_tags, target=tgt, source_tags=src_tags, line=n)
+
+
+def format_row(ex: Example, fmt: str) -> str:
+    """One line (without newline) of ``ex`` in ``fmt``; a missing target stays covered."""
+    tgt = ex.target
+    if fmt == "sigmorphon2016-t2":
+        cols = [ex.source_tags or "", ex.source, ex.target_tags] + (
+            [tgt] if tgt is not None else []
+        )
+    elif fmt == "sigmorphon2016":
+        cols = [ex.source, ex.target_tags] + ([tgt] if tgt is not None else [])
+    elif fmt == "unimorph":
+        cols = [ex.source, tgt or "", ex.target_tags]
+    elif fmt == "unimorph-ltf":
+        cols = [ex.source, ex.target_tags, tgt or ""]
+    else:
+        raise ReinflectError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return "\t".join(cols)
+
+
+def write(path: str | os.PathLike, examples: list[Example], fmt: str) -> None:
+    """Write ``examples`` in ``fmt`` (UTF-8, LF), atomically."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_text("".join(format_row(ex, fmt) + "\n" for ex in examples), encoding="utf-8")
+    os.replace(tmp, p)

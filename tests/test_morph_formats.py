@@ -1,0 +1,112 @@
+"""SIGMORPHON 2016 and UniMorph readers and writers on small fixtures."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reinflect.errors import ReinflectError
+from reinflect.morph import formats
+
+T1 = "aalen\tpos=V,mood=IND,tense=PRS,per=1,num=PL\taalen\nnull\tpos=N,num=PL\tnulls\n"
+T2 = "pos=ADJ,case=ACC\taktivere\tpos=ADJ,case=NOM,aspect={IPFV/PFV}\taktivstes\n"
+U17 = "touch\ttouching\tV;V.PTCP;PRS\nnan\tNA\tN;PL\n"
+U17_COVERED = "touch\t\tV;V.PTCP;PRS\n"
+
+
+def _file(tmp_path, text, name="f"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize(
+    "text,fmt",
+    [
+        (T1, "sigmorphon2016"),
+        (T2, "sigmorphon2016-t2"),
+        (U17, "unimorph"),
+        (U17_COVERED, "unimorph"),
+    ],
+)
+def test_detects_and_round_trips(tmp_path, text, fmt):
+    p = _file(tmp_path, text)
+    assert formats.detect(p) == fmt
+    examples = formats.read(p)
+    formats.write(tmp_path / "out", examples, fmt)
+    assert (tmp_path / "out").read_text() == text
+
+
+def test_null_nan_na_are_words(tmp_path):
+    ex = formats.read(_file(tmp_path, T1))[1]
+    assert ex.source == "null" and ex.target == "nulls"
+    u = formats.read(_file(tmp_path, U17))[1]
+    assert (u.source, u.target) == ("nan", "NA")
+
+
+def test_unimorph_and_covered_fields(tmp_path):
+    ex = formats.read(_file(tmp_path, U17))[0]
+    assert (ex.source, ex.target, ex.target_tags, ex.line) == (
+        "touch",
+        "touching",
+        "V;V.PTCP;PRS",
+        1,
+    )
+    covered = formats.read(_file(tmp_path, U17_COVERED))[0]
+    assert covered.target is None
+    t2 = formats.read(_file(tmp_path, T2))[0]
+    assert t2.source_tags == "pos=ADJ,case=ACC" and "aspect={IPFV/PFV}" in t2.target_tags
+
+
+def test_lemma_tags_form_layout(tmp_path):
+    p = _file(tmp_path, "walk\tV;PST\twalked\n")
+    assert formats.detect(p) == "unimorph-ltf"
+    assert formats.read(p)[0].target == "walked"
+
+
+def test_bad_rows_name_file_and_line(tmp_path):
+    p = _file(tmp_path, "touch\ttouching\tV;PRS\nbroken line\n", name="bad.tsv")
+    with pytest.raises(
+        ReinflectError, match=r"bad\.tsv:2: expected 3 tab-separated columns, found 1"
+    ):
+        formats.read(p)
+    p = _file(tmp_path, "go\t\tV;PST\n\tx\tV;PST\n", name="empty.tsv")
+    with pytest.raises(ReinflectError, match=r"empty\.tsv:2: empty source word"):
+        formats.read(p, "unimorph")
+    with pytest.raises(ReinflectError, match=r"empty file"):
+        formats.read(_file(tmp_path, "", name="nothing"))
+    (tmp_path / "latin1").write_bytes("gehen\tV;PST\tging\nstra\xdfe\tN;SG\tx\n".encode("latin-1"))
+    with pytest.raises(ReinflectError, match=r"latin1:2: not UTF-8"):
+        formats.read(tmp_path / "latin1")
+    with pytest.raises(ReinflectError, match="unknown format 'csv'"):
+        formats.read(p, "csv")
+
+
+def test_shared_files_read(data_mirror):
+    ex = formats.read(data_mirror / "sigmorphon2016" / "turkish-task3-dev")
+    assert len(ex) == 1600 and all(e.target for e in ex)
+    t2 = formats.read(data_mirror / "sigmorphon2016" / "german-task2-train")
+    assert (
+        formats.detect(data_mirror / "sigmorphon2016" / "german-task2-train") == "sigmorphon2016-t2"
+    )
+    assert t2[0].source_tags
+    u = formats.read(data_mirror / "conll2017" / "task1" / "english-train-low")
+    assert (
+        len(u) == 100
+        and formats.detect(data_mirror / "conll2017" / "task1" / "english-dev") == "unimorph"
+    )
+
+
+word = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\t\r\n"),
+    min_size=1,
+    max_size=12,
+)
+feat = st.sampled_from(["V", "N", "PST", "PRS", "SG", "PL", "3", "V.PTCP"])
+
+
+@given(src=word, tgt=word, tags=st.lists(feat, min_size=1, max_size=4))
+def test_unimorph_property_round_trip(tmp_path_factory, src, tgt, tags):
+    ex = formats.Example(source=src, target=tgt, target_tags=";".join(tags), line=1)
+    p = tmp_path_factory.mktemp("rt") / "f"
+    formats.write(p, [ex], "unimorph")
+    assert formats.read(p, "unimorph") == [ex]
