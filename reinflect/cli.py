@@ -89,6 +89,9 @@ def mnist_train(
     alpha: Annotated[
         float, typer.Option(help="Weight of the classifier term (M2; Kingma: 0.1 N).")
     ] = 5000.0,
+    kl_weight: Annotated[
+        float, typer.Option(help="Constant weight on KL(z) (1: the ELBO; >1 pushes class into y).")
+    ] = 1.0,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
     batch_size: Annotated[int, typer.Option(help="Images per update.")] = 200,
     seed: Annotated[int, typer.Option(help="Random seed (labeled subset and training).")] = 0,
@@ -104,6 +107,7 @@ def mnist_train(
     """Train M1 or M2; the best validation checkpoint is tested and pictured."""
     from reinflect import config
     from reinflect.mnist import run
+    from reinflect.vae import schedules
 
     try:
         sizes = tuple(int(h) for h in hidden.split(","))
@@ -119,6 +123,7 @@ def mnist_train(
         estimator=estimator.value,
         alpha=alpha,
         lr=lr,
+        kl=schedules.KLSchedule(kind="constant", cap=kl_weight),
         batch_size=batch_size,
         seed=seed,
         max_minutes=minutes,

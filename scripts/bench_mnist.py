@@ -23,7 +23,7 @@ import torch
 
 from reinflect import config
 from reinflect.mnist import data, objective, run
-from reinflect.vae import estimators
+from reinflect.vae import estimators, schedules
 
 
 def machine() -> dict:
@@ -101,6 +101,7 @@ def main() -> None:
     p.add_argument("--latent", type=int, default=50)
     p.add_argument("--activation", default="softplus", choices=["softplus", "relu", "tanh"])
     p.add_argument("--alpha", type=float, default=5000.0)
+    p.add_argument("--kl-weight", type=float, default=1.0, help="constant weight on KL(z)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--lr-decay", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=200)
@@ -119,6 +120,7 @@ def main() -> None:
         epochs=a.epochs,
         alpha=a.alpha,
         lr=a.lr,
+        kl=schedules.KLSchedule(kind="constant", cap=a.kl_weight),
         lr_decay=a.lr_decay,
         batch_size=a.batch_size,
         seed=a.seed,

@@ -1,0 +1,78 @@
+"""Tag parsing, the schema round trip and partial-tag resolution."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reinflect.errors import ReinflectError
+from reinflect.morph import tags
+
+
+def test_parse_2016_with_set_values():
+    b = tags.parse("pos=V,aspect={IPFV/PFV},arg=ARGNO2P+ARGDA1P,gen={A,B}")
+    assert b == {"pos": "V", "aspect": "{IPFV/PFV}", "arg": "ARGNO2P+ARGDA1P", "gen": "{A,B}"}
+
+
+def test_parse_unimorph_dimensions():
+    assert tags.parse("V;V.PTCP;PRS") == {"POS": "V", "VerbForm": "V.PTCP", "Tense": "PRS"}
+    assert tags.parse("N;ACC;PL;PSS3S") == {
+        "POS": "N",
+        "Case": "ACC",
+        "Number": "PL",
+        "Possession": "PSS3S",
+    }
+    assert tags.parse("V;ARGNO1S;ARGAC3S")["Argument"] == "ARGAC3S+ARGNO1S"
+
+
+def test_unknown_and_malformed_tags_are_reported():
+    with pytest.raises(
+        ReinflectError, match=r"f:3: unknown UniMorph feature\(s\) WEIRD in 'V;WEIRD'"
+    ):
+        tags.parse("V;WEIRD", where="f:3")
+    with pytest.raises(
+        ReinflectError, match="bad tag 'tense' in 'pos=V,tense': expected key=value"
+    ):
+        tags.parse("pos=V,tense")
+    with pytest.raises(ReinflectError, match="dimension 'pos' given twice"):
+        tags.parse("pos=V,pos=N")
+    with pytest.raises(ReinflectError, match="empty feature"):
+        tags.parse("V;;PST")
+
+
+def test_schema_round_trip_and_absent_class():
+    s = tags.Schema.build(["V;PST", "V;3;SG;PRS", "N;PL", "N;SG"])
+    assert s.dimensions == ["Number", "POS", "Person", "Tense"]
+    assert s.sizes == [3, 3, 2, 3]
+    for raw in ["V;PST", "N;PL", "V;3;SG;PRS"]:
+        b = tags.parse(raw)
+        assert s.decode(s.encode(b)) == b
+    assert s.encode({"POS": "V", "Tense": "PST"}) == [0, 2, 0, 2]  # sorted values after absent
+    back = tags.Schema.from_dict(s.to_dict())
+    assert back == s
+    with pytest.raises(ReinflectError, match="unknown value 'FUT' for Tense; known: PRS, PST"):
+        s.encode({"Tense": "FUT"})
+    with pytest.raises(ReinflectError, match="unknown tag dimension"):
+        s.encode({"Mood": "IND"})
+
+
+def test_partial_tags_resolve_to_a_seen_bundle():
+    train = ["V;NFIN"] * 5 + ["V;3;SG;PRS"] * 5 + ["V;PST"] * 5 + ["N;SG"] * 5 + ["N;PL"] * 5
+    s = tags.Schema.build(train)
+    # "plays" is V;3;SG;PRS; asking for PST drops person and number, as English has no V;3;SG;PST.
+    src = tags.parse("V;3;SG;PRS")
+    assert s.resolve(src, tags.parse("PST")) == {"POS": "V", "Tense": "PST"}
+    # "mice" is N;PL; asking for SG keeps the noun.
+    assert s.resolve(tags.parse("N;PL"), tags.parse("SG")) == {"POS": "N", "Number": "SG"}
+    with pytest.raises(ReinflectError, match="no tag bundle seen in training has FUT"):
+        s.resolve(src, {"Tense": "FUT"})
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["pos", "tense", "num", "per"]),
+        st.sampled_from(["V", "PST", "SG", "{A/B}"]),
+        min_size=1,
+    )
+)
+def test_render_parse_round_trip_2016(bundle):
+    assert tags.parse(tags.render(bundle, unimorph=False)) == bundle
