@@ -1,0 +1,79 @@
+"""Character vocabulary: a sentencepiece character model, saved with the model.
+
+sentencepiece is used with ``model_type="char"``, identity normalization and
+no dummy whitespace prefix, so a word maps to its characters one to one
+(spaces inside multi-word forms become the piece ``▁`` and come back on
+decoding). Ids 0-3 are reserved: PAD, UNK, BOS, EOS.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
+
+
+class Vocab:
+    """Characters <-> ids; ``proto`` is the serialized sentencepiece model."""
+
+    def __init__(self, proto: bytes) -> None:
+        import sentencepiece as spm
+
+        self.proto = proto
+        self.sp = spm.SentencePieceProcessor(model_proto=proto)
+
+    @classmethod
+    def build(cls, words: Iterable[str]) -> Vocab:
+        import sentencepiece as spm
+
+        words = [w for w in words if w]
+        chars = {c for w in words for c in w}
+        buf = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(sorted(set(words))),
+            model_writer=buf,
+            model_type="char",
+            character_coverage=1.0,
+            normalization_rule_name="identity",
+            add_dummy_prefix=False,
+            remove_extra_whitespaces=False,
+            split_by_whitespace=False,
+            pad_id=PAD,
+            unk_id=UNK,
+            bos_id=BOS,
+            eos_id=EOS,
+            vocab_size=len(chars) + 5,
+            hard_vocab_limit=False,
+            minloglevel=2,
+            num_threads=1,
+        )
+        return cls(buf.getvalue())
+
+    def __len__(self) -> int:
+        return self.sp.get_piece_size()
+
+    def encode(self, word: str) -> list[int]:
+        """Character ids of ``word`` (no BOS/EOS); unseen characters become UNK."""
+        return self.sp.encode(word)
+
+    def encode_batch(self, words: list[str]) -> list[list[int]]:
+        return self.sp.encode(words)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Ids back to a word; stops at EOS, skips PAD and BOS."""
+        out = []
+        for i in ids:
+            i = int(i)
+            if i == EOS:
+                break
+            if i not in (PAD, BOS):
+                out.append(i)
+        return self.sp.decode(out)
+
+    def unknown_chars(self, word: str) -> set[str]:
+        """Characters of ``word`` the vocabulary does not know."""
+        return {c for c in word if self.sp.piece_to_id(c) == UNK and c != " "}
+
+    def knows(self, word: str) -> bool:
+        return not self.unknown_chars(word)

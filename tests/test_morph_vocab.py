@@ -1,0 +1,37 @@
+"""The sentencepiece character vocabulary round-trips words."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reinflect.morph import vocab
+
+WORDS = ["plays", "played", "null", "straße", "ça", "go went", "NA"]
+
+
+def test_round_trip_and_reserved_ids():
+    v = vocab.Vocab.build(WORDS)
+    for w in WORDS:
+        ids = v.encode(w)
+        assert len(ids) == len(w) and min(ids) > vocab.EOS
+        assert v.decode(ids) == w
+    assert v.decode([*v.encode("plays"), vocab.EOS, *v.encode("null")]) == "plays"
+    again = vocab.Vocab(v.proto)
+    assert again.encode("straße") == v.encode("straße")
+
+
+def test_unknown_characters():
+    v = vocab.Vocab.build(WORDS)
+    assert v.encode("xq")[0] == vocab.UNK
+    assert v.unknown_chars("quiz") == {"q", "i", "z"}  # u is in "null"
+    assert v.knows("played")
+
+
+alphabet = st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(alphabet, min_size=1, max_size=10), min_size=1, max_size=8))
+def test_property_round_trip(words):
+    v = vocab.Vocab.build(words)
+    for w in words:
+        assert v.decode(v.encode(w)) == w
