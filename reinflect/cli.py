@@ -158,6 +158,198 @@ def mnist_evaluate(
             typer.echo(f"{k}\t{v:.4f}" if isinstance(v, float) else f"{k}\t{v}")
 
 
+DEFAULT_MODEL = Path("runs/default")
+
+
+class Format(str, Enum):
+    auto = "auto"
+    sigmorphon2016 = "sigmorphon2016"
+    sigmorphon2016_t2 = "sigmorphon2016-t2"
+    unimorph = "unimorph"
+    unimorph_ltf = "unimorph-ltf"
+
+
+def _fmt(value: Format) -> str | None:
+    return None if value == Format.auto else value.value
+
+
+@app.command("train")
+def morph_train(
+    train: Annotated[Path, typer.Option(help="Labeled training file.")],
+    dev: Annotated[Path, typer.Option(help="Labeled dev file (model selection).")],
+    out: Annotated[Path, typer.Option(help="Run directory.")] = DEFAULT_MODEL,
+    unlabeled: Annotated[
+        Path | None, typer.Option(help="Extra unlabeled words, one per line.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="Language (for wordfreq words).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="File format.")] = Format.auto,
+    supervised_only: Annotated[
+        bool, typer.Option("--supervised-only", help="No unlabeled words.")
+    ] = False,
+    source_attention: Annotated[
+        bool, typer.Option("--source-attention", help="Attend over source characters (ours).")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
+    eval_every: Annotated[int, typer.Option(help="Updates between dev checks.")] = 500,
+    patience: Annotated[int, typer.Option(help="Dev checks without gain before stopping.")] = 10,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt."""
+    from reinflect import config
+    from reinflect.morph import run
+
+    mcfg = config.MorphModelConfig(source_attention=source_attention)
+    tcfg = config.MorphTrainConfig(
+        batch_size=batch_size,
+        unlabeled_batch=batch_size,
+        supervised_only=supervised_only,
+        max_steps=max_steps,
+        max_minutes=minutes,
+        eval_every=eval_every,
+        patience=patience,
+        lr=lr,
+        seed=seed,
+        device=device,
+    )
+    trainer = _guard(
+        run.Trainer,
+        train_path=train,
+        dev_path=dev,
+        out_dir=out,
+        model_cfg=mcfg,
+        train_cfg=tcfg,
+        unlabeled_path=unlabeled,
+        lang=lang,
+        fmt=_fmt(fmt),
+        progress=progress,
+    )
+    if not supervised_only:
+        c = trainer.unlabeled_counts
+        typer.echo(f"unlabeled words: {c.get('total', 0)} ({json.dumps(c)})", err=True)
+    if resume:
+        _guard(trainer.resume)
+    summary = _guard(trainer.fit)
+    typer.echo(
+        f"best dev accuracy {summary['best_dev_accuracy']:.2f}% at step {summary['best_step']}; "
+        f"saved {out / 'model.pt'}"
+    )
+
+
+def _reinflector(model: Path):
+    from reinflect.morph import inference
+
+    path = model / "model.pt" if model.is_dir() or not model.suffix else model
+    if not path.is_file():
+        hint = "reinflect train --train FILE --dev FILE" + (
+            "" if model == DEFAULT_MODEL else f" --out {model}"
+        )
+        raise _fail(f"no trained model at {model}; train one with: {hint}")
+    return _guard(inference.Reinflector.load, path)
+
+
+@app.command("predict")
+def morph_predict(
+    word: Annotated[str | None, typer.Argument(help="The source word form.")] = None,
+    tags_: Annotated[
+        str | None, typer.Option("--tags", help="Target tags, full or partial (PST).")
+    ] = None,
+    model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
+    beam: Annotated[int, typer.Option(help="Beam size (1 = greedy).")] = 8,
+    nbest: Annotated[int, typer.Option(help="Hypotheses to print.")] = 1,
+    input_: Annotated[
+        Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Batch mode: where to write.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Input file format.")] = Format.auto,
+) -> None:
+    """Inflect WORD for --tags, or every row of --input (written in the same format)."""
+    from reinflect.morph import formats, tags
+
+    if input_ is not None:
+        if output is None:
+            raise _fail("--input needs --output", 2)
+        r = _reinflector(model)
+        examples = _guard(formats.read, input_, _fmt(fmt))
+        detected = _fmt(fmt) or formats.detect(input_)
+        bundles = []
+        for e in examples:
+            where = f"{input_}:{e.line}"
+            b = _guard(tags.parse, e.target_tags, where=where)
+            try:
+                r.schema.encode(b)
+            except ReinflectError as err:
+                raise _fail(f"{where}: {err}") from None
+            bundles.append(b)
+        preds = r.inflect([e.source for e in examples], bundles, beam=beam)
+        out = [
+            formats.Example(e.source, e.target_tags, p[0][0], e.source_tags, e.line)
+            for e, p in zip(examples, preds, strict=True)
+        ]
+        _guard(formats.write, output, out, detected)
+        typer.echo(f"wrote {len(out)} predictions to {output}", err=True)
+        return
+    if word is None or tags_ is None:
+        raise _fail("give WORD and --tags, or --input FILE --output FILE", 2)
+    r = _reinflector(model)
+    bundle, partial = _guard(r.target_bundle, word, tags_)
+    if partial:
+        typer.echo(f"tags: {r.render(bundle)}", err=True)
+    for form, logp in r.inflect([word], [bundle], beam=beam, nbest=nbest)[0]:
+        typer.echo(form if nbest == 1 else f"{form}\t{logp:.4f}")
+
+
+@app.command("analyze")
+def morph_analyze(
+    word: Annotated[str, typer.Argument(help="A word form.")],
+    model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
+    top: Annotated[int, typer.Option(help="Bundles to show.")] = 5,
+) -> None:
+    """The most probable tag bundles of WORD under q(y|x)."""
+    r = _reinflector(model)
+    for bundle, p in r.analyze(word, top=top):
+        typer.echo(f"{p:.4f}\t{r.render(bundle)}")
+
+
+@app.command("evaluate")
+def morph_evaluate(
+    gold: Annotated[Path, typer.Option(help="Gold file (with target forms).")],
+    model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
+    beam: Annotated[int, typer.Option(help="Beam size (1 = greedy).")] = 8,
+    by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
+    predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Accuracy, mean Levenshtein distance, chrF and counts on a gold file."""
+    from reinflect.morph import inference
+
+    r = _reinflector(model)
+    result = _guard(
+        inference.evaluate,
+        r,
+        gold,
+        fmt=_fmt(fmt),
+        beam=beam,
+        by_tag=by_tag,
+        predictions_path=predictions,
+    )
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(
+        f"accuracy {result['accuracy']:.2f}%  levenshtein {result['levenshtein']:.3f}  "
+        f"chrF {result['chrf']:.2f}  ({result['correct']}/{result['total']})"
+    )
+    for tag, s in result.get("by_tag", {}).items():
+        typer.echo(f"  {tag}\t{s['accuracy']:.2f}%\t{s['levenshtein']:.3f}\t{s['total']}")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -60,6 +60,49 @@ class MnistConfig:
                 raise ReinflectError(f"--{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
+@dataclass
+class MorphModelConfig:
+    """MSVED's architecture (Zhou & Neubig 2017; DESIGN.md section 2)."""
+
+    char_embedding: int = 300
+    encoder_hidden: int = 256  # per direction; the encoder state is 2x this
+    latent: int = 150
+    tag_embedding: int = 200
+    decoder_hidden: int = 256
+    word_dropout: float = 0.4
+    source_attention: bool = False  # ours: attention over the source characters
+
+
+@dataclass
+class MorphTrainConfig:
+    """Training of the reinflection model; MSVED's defaults, Adam instead of Adadelta."""
+
+    batch_size: int = 64  # labeled pairs per update
+    unlabeled_batch: int = 64  # unlabeled words per update
+    unlabeled_weight: float = 0.8
+    alpha: float = 1.0  # classifier term on labeled targets
+    supervised_only: bool = False
+    kl: schedules.KLSchedule = field(default_factory=schedules.KLSchedule)
+    temperature: float = 1.0
+    temperature_rate: float = 3e-5
+    temperature_floor: float = 0.5
+    temperature_every: int = 2000
+    lr: float = 1e-3
+    clip: float = 5.0
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    eval_every: int = 500  # updates between dev checks (greedy exact match)
+    patience: int = 10  # dev checks without improvement before stopping
+    max_length: int = 50
+    wordfreq_words: int = 20_000  # from wordfreq where the language has a list
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.kl, dict):
+            self.kl = schedules.KLSchedule(**self.kl)
+
+
 def to_dict(cfg) -> dict:
     """A plain-Python dict (safe for ``torch.load(weights_only=True)`` and JSON)."""
     out = dataclasses.asdict(cfg)

@@ -110,3 +110,31 @@ def test_unimorph_property_round_trip(tmp_path_factory, src, tgt, tags):
     p = tmp_path_factory.mktemp("rt") / "f"
     formats.write(p, [ex], "unimorph")
     assert formats.read(p, "unimorph") == [ex]
+
+
+def test_unlabeled_pool_never_reads_test_files(tmp_path):
+    from reinflect.morph import unlabeled
+
+    (tmp_path / "xx-task3-train").write_text("walk\tpos=V,tense=PST\twalked\n")
+    (tmp_path / "xx-task1-dev").write_text("go\tpos=V,tense=PST\twent\n")
+    (tmp_path / "xx-task3-test").write_text("secret\tpos=V,tense=PST\tsecrets\n")
+    (tmp_path / "xx-task3-test-covered").write_text("hidden\tpos=V,tense=PST\n")
+    files = unlabeled.sibling_files(tmp_path / "xx-task3-train")
+    assert sorted(f.name for f in files) == ["xx-task1-dev", "xx-task3-train"]
+    words, counts = unlabeled.pool(charset=set("abcdefghijklmnopqrstuvwxyz"), files=files)
+    assert set(words) == {"walk", "walked", "go", "went"}
+    assert counts["total"] == 4
+    with pytest.raises(ReinflectError, match="test files are never used"):
+        unlabeled.pool(charset=set("abc"), files=[tmp_path / "xx-task3-test"])
+    with pytest.raises(ReinflectError, match="test files are never used"):
+        unlabeled.pool(charset=set("abc"), user_list=tmp_path / "xx-task3-test-covered")
+
+
+def test_unlabeled_filters_charset_and_guards_wordfreq(tmp_path):
+    from reinflect.morph import unlabeled
+
+    (tmp_path / "words.txt").write_text("abc\nabd\nabc\nxyz\n")
+    words, counts = unlabeled.pool(charset=set("abcd"), user_list=tmp_path / "words.txt")
+    assert words == ["abc", "abd"] and counts["user_off_charset"] == 1
+    assert unlabeled.wordfreq_words("georgian", 100) == []  # no list: never another language's
+    assert unlabeled.wordfreq_words("klingon", 100) == []

@@ -115,7 +115,10 @@ def parse(raw: str, *, where: str = "") -> dict[str, str]:
 def render(bundle: dict[str, str], *, unimorph: bool) -> str:
     """``{dimension: value}`` -> a tag string in the 2016 or UniMorph style."""
     if unimorph:
-        return ";".join(v for dim in bundle for v in bundle[dim].split("+"))
+        # The conventional order: POS first, then the schema's order of dimensions.
+        order = {d: i for i, d in enumerate(_SCHEMA)}
+        dims = sorted(bundle, key=lambda d: (order.get(d, len(order)), d))
+        return ";".join(v for dim in dims for v in bundle[dim].split("+"))
     return ",".join(f"{k}={v}" for k, v in bundle.items())
 
 

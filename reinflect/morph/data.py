@@ -1,0 +1,93 @@
+"""Examples -> ``datasets.Dataset`` of ids -> length-bucketed batches.
+
+A labeled split holds ``source``, ``target`` (character ids) and ``tags``
+(one class index per tag dimension); an unlabeled split holds ``word``.
+Batches group words of similar length so little padding is computed:
+indices are shuffled, cut into pools of ``pool`` batches, each pool sorted
+by length and cut into batches, and the batches shuffled again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from reinflect.errors import ReinflectError
+from reinflect.morph import formats, tags, vocab
+
+
+def _check_chars(v: vocab.Vocab, word: str, where: str) -> None:
+    if v.unknown_chars(word):
+        unk = "".join(sorted(v.unknown_chars(word)))
+        raise ReinflectError(f"{where}: characters {unk!r} of {word!r} are not in the vocabulary")
+
+
+def labeled_dataset(
+    examples: Sequence[formats.Example],
+    v: vocab.Vocab,
+    schema: tags.Schema,
+    *,
+    where: str = "",
+):
+    """A ``datasets.Dataset`` with source/target ids and target tag indices."""
+    import datasets
+
+    src, tgt, tg = [], [], []
+    for ex in examples:
+        at = f"{where}:{ex.line}"
+        if ex.target is None:
+            raise ReinflectError(f"{at}: no target form (a covered test file?)")
+        src.append(ex.source)
+        tgt.append(ex.target)
+        tg.append(schema.encode(tags.parse(ex.target_tags, where=at)))
+    return datasets.Dataset.from_dict(
+        {"source": v.encode_batch(src), "target": v.encode_batch(tgt), "tags": tg}
+    )
+
+
+def unlabeled_dataset(words: Sequence[str], v: vocab.Vocab):
+    import datasets
+
+    return datasets.Dataset.from_dict({"word": v.encode_batch(list(words))})
+
+
+def pad(seqs: Sequence[Sequence[int]], *, eos: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ``B x L`` ids (EOS appended when ``eos``) and lengths ``B``."""
+    extra = 1 if eos else 0
+    lengths = torch.tensor([len(s) + extra for s in seqs])
+    out = torch.full((len(seqs), int(lengths.max())), vocab.PAD, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+        if eos:
+            out[i, len(s)] = vocab.EOS
+    return out, lengths
+
+
+def bucket_batches(
+    lengths: Sequence[int], batch_size: int, *, generator: torch.Generator, pool: int = 50
+) -> list[list[int]]:
+    """Index batches of similar lengths, in random order (see module docstring)."""
+    n = len(lengths)
+    order = torch.randperm(n, generator=generator).tolist()
+    batches = []
+    span = batch_size * pool
+    for start in range(0, n, span):
+        chunk = sorted(order[start : start + span], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    perm = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in perm]
+
+
+def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Deterministic batches of similar length (for evaluation and prediction)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def endless(
+    lengths: Sequence[int], batch_size: int, *, generator: torch.Generator
+) -> Iterator[list[int]]:
+    """Bucketed batches forever, reshuffled on every pass."""
+    while True:
+        yield from bucket_batches(lengths, batch_size, generator=generator)

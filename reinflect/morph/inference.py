@@ -1,0 +1,164 @@
+"""Prediction with a trained model: inflect, analyze, partial tags, evaluate.
+
+Everything comes from the checkpoint (weights, vocabulary, tag schema,
+config); prediction never reads training data.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+
+import torch
+
+from reinflect import checkpoint, config, metrics
+from reinflect.errors import ReinflectError
+from reinflect.morph import data, decoding, formats, tags, vocab
+from reinflect.morph import model as morph_model
+
+log = logging.getLogger(__name__)
+KIND = "morph"
+
+
+class Reinflector:
+    """A trained MSVED with its vocabulary and tag schema."""
+
+    def __init__(self, model: morph_model.MSVED, v: vocab.Vocab, schema: tags.Schema, device="cpu"):
+        self.model = model.eval()
+        self.vocab = v
+        self.schema = schema
+        self.device = torch.device(device)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "cpu") -> Reinflector:
+        path = Path(path)
+        if path.is_dir():
+            path = path / "model.pt"
+        payload = checkpoint.load(path, kind=KIND, map_location=device)
+        return cls.from_payload(payload, device)
+
+    @classmethod
+    def from_payload(cls, payload: dict, device: str = "cpu") -> Reinflector:
+        v = vocab.Vocab(payload["vocab"])
+        schema = tags.Schema.from_dict(payload["schema"])
+        mcfg = config.MorphModelConfig(**payload["model_config"])
+        model = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=mcfg)
+        model.load_state_dict(payload["model"])
+        return cls(model.to(device), v, schema, device)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _encode_words(self, words: list[str]):
+        for w in words:
+            unk = self.vocab.unknown_chars(w)
+            if unk:
+                log.warning(
+                    "characters %r of %r were not seen in training", "".join(sorted(unk)), w
+                )
+        ids, lengths = data.pad(self.vocab.encode_batch(words), eos=False)
+        ids, lengths = ids.to(self.device), lengths.to(self.device)
+        return self.model.encode(ids, lengths)
+
+    def _onehots(self, bundles: list[dict[str, str]]) -> list[torch.Tensor]:
+        idx = torch.tensor([self.schema.encode(b) for b in bundles], device=self.device)
+        return [
+            torch.nn.functional.one_hot(idx[:, k], c).float()
+            for k, c in enumerate(self.schema.sizes)
+        ]
+
+    # -- public ----------------------------------------------------------------
+
+    @torch.inference_mode()
+    def inflect(
+        self,
+        words: list[str],
+        bundles: list[dict[str, str]],
+        *,
+        beam: int = 8,
+        nbest: int = 1,
+        max_length: int = 50,
+        batch_size: int = 256,
+    ) -> list[list[tuple[str, float]]]:
+        """For each (word, target bundle): up to ``nbest`` (form, log-probability), best first."""
+        results: list[list[tuple[str, float]]] = [[] for _ in words]
+        order = data.sorted_batches([len(w) for w in words], batch_size)
+        for idx in order:
+            states, mask, h = self._encode_words([words[i] for i in idx])
+            z = self.model.posterior(h).mu  # test time: z = mu
+            source = (states, mask) if self.model.cfg.source_attention else None
+            state = self.model.start(z, self._onehots([bundles[i] for i in idx]), source)
+            if beam == 1:
+                toks, scores = decoding.greedy(self.model, state, max_length=max_length)
+                for j, i in enumerate(idx):
+                    results[i] = [(self.vocab.decode(toks[j].tolist()), float(scores[j]))]
+            else:
+                hyps = decoding.beam_search(
+                    self.model, state, beam=beam, max_length=max_length, nbest=nbest
+                )
+                for j, i in enumerate(idx):
+                    results[i] = [(self.vocab.decode(ids), s) for ids, s in hyps[j]]
+        return results
+
+    @torch.inference_mode()
+    def analyze(self, word: str, *, top: int = 5) -> list[tuple[dict[str, str], float]]:
+        """The ``top`` training tag bundles ranked by q(y|x) = prod_k q(y_k|x)."""
+        _, _, h = self._encode_words([word])
+        logq = [torch.log_softmax(lg, -1)[0] for lg in self.model.tag_logits(h)]
+        scored = []
+        for bundle in self.schema.bundles:
+            enc = self.schema.encode(dict(bundle))
+            scored.append(
+                (sum(float(lq[i]) for lq, i in zip(logq, enc, strict=True)), dict(bundle))
+            )
+        scored.sort(key=lambda t: -t[0])
+        return [(b, math.exp(s)) for s, b in scored[:top]]
+
+    def target_bundle(self, word: str, raw_tags: str) -> tuple[dict[str, str], bool]:
+        """The bundle to generate: ``raw_tags`` itself when it is a full bundle seen in
+        training, else (partial tags) the source's analysis with those dimensions
+        changed, resolved to a seen bundle. Returns (bundle, was_partial).
+        """
+        change = tags.parse(raw_tags)
+        if tuple(sorted(change.items())) in self.schema.bundles:
+            return change, False
+        for dim, val in change.items():  # validates dimensions and values with clear errors
+            self.schema.encode({dim: val})
+        source = self.analyze(word, top=1)[0][0]
+        return self.schema.resolve(source, change), True
+
+    def render(self, bundle: dict[str, str]) -> str:
+        return tags.render(bundle, unimorph=self.schema.unimorph)
+
+
+def evaluate(
+    reinflector: Reinflector,
+    gold_path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    beam: int = 8,
+    by_tag: bool = False,
+    predictions_path: str | os.PathLike | None = None,
+) -> dict:
+    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts."""
+    examples = formats.read(gold_path, fmt)
+    missing = [e.line for e in examples if e.target is None]
+    if missing:
+        raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
+    bundles = [tags.parse(e.target_tags, where=f"{gold_path}:{e.line}") for e in examples]
+    for e, b in zip(examples, bundles, strict=True):
+        try:
+            reinflector.schema.encode(b)
+        except ReinflectError as err:
+            raise ReinflectError(f"{gold_path}:{e.line}: {err}") from None
+    preds = reinflector.inflect([e.source for e in examples], bundles, beam=beam)
+    forms = [p[0][0] if p else "" for p in preds]
+    if predictions_path is not None:
+        out = [
+            formats.Example(e.source, e.target_tags, f, e.source_tags, e.line)
+            for e, f in zip(examples, forms, strict=True)
+        ]
+        formats.write(predictions_path, out, fmt or formats.detect(gold_path))
+    groups = [e.target_tags for e in examples] if by_tag else None
+    return metrics.score(forms, [e.target for e in examples], groups)

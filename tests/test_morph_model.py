@@ -1,0 +1,155 @@
+"""The MSVED model learns a toy task; decoding, checkpoints and the CLI behave."""
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from reinflect import cli, config
+from reinflect.morph import decoding, inference, run
+
+runner = CliRunner()
+
+TOY = """walk V;PST walked|walks V;PST walked|play V;PST played|plays V;PST played|
+jump V;3;SG;PRS jumps|jumped V;3;SG;PRS jumps|talk V;3;SG;PRS talks|talked V;3;SG;PRS talks|
+cat N;PL cats|dog N;PL dogs|cats N;SG cat|dogs N;SG dog|look V;PST looked|looks V;NFIN look|
+played V;NFIN play|walked V;NFIN walk|kick V;PST kicked|kicks V;NFIN kick|rat N;PL rats|
+rats N;SG rat"""
+PAIRS = [tuple(row.split()) for row in TOY.replace("\n", "").split("|")]
+SMALL = dict(char_embedding=32, encoder_hidden=64, latent=16, tag_embedding=32, decoder_hidden=64)
+
+
+def _write(path, pairs):
+    path.write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in pairs))
+    return path
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """A small model trained to overfit 20 pairs (semi-supervised, unlabeled from the files)."""
+    d = tmp_path_factory.mktemp("toy")
+    train, dev = _write(d / "toy-train", PAIRS), _write(d / "toy-dev", PAIRS)
+    trainer = run.Trainer(
+        train_path=train,
+        dev_path=dev,
+        out_dir=d / "run",
+        model_cfg=config.MorphModelConfig(**SMALL, word_dropout=0.0),
+        train_cfg=config.MorphTrainConfig(
+            batch_size=20,
+            unlabeled_batch=20,
+            max_steps=250,
+            eval_every=50,
+            patience=100,
+            wordfreq_words=0,
+        ),
+        progress=False,
+    )
+    summary = trainer.fit()
+    return d, trainer, summary
+
+
+def _inputs(r):
+    from reinflect.morph import tags
+
+    return [a for a, _, _ in PAIRS], [tags.parse(t) for _, t, _ in PAIRS]
+
+
+def test_overfits_toy_pairs_greedy_and_beam(toy_run):
+    d, trainer, summary = toy_run
+    assert summary["best_dev_accuracy"] == 100.0
+    assert summary["unlabeled_words"] > 0
+    r = inference.Reinflector.load(d / "run")
+    words, bundles = _inputs(r)
+    gold = [b for _, _, b in PAIRS]
+    assert [p[0][0] for p in r.inflect(words, bundles, beam=1)] == gold
+    assert [p[0][0] for p in r.inflect(words, bundles, beam=4)] == gold
+
+
+def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
+    d, trainer, _ = toy_run
+    model = trainer.model.eval()
+    r = inference.Reinflector(model, trainer.vocab, trainer.schema)
+    words, bundles = _inputs(r)
+    with torch.no_grad():
+        states, mask, h = r._encode_words(words)
+        start = model.start(model.posterior(h).mu, r._onehots(bundles))
+        toks, scores = decoding.greedy(model, start, max_length=20)
+        beams = decoding.beam_search(model, start, beam=1, max_length=20)
+        five = decoding.beam_search(model, start, beam=5, max_length=20, nbest=5)
+    for i in range(len(words)):
+        ids = [t for t in toks[i].tolist() if t > 3]
+        assert beams[i][0][0] == ids
+        assert beams[i][0][1] == pytest.approx(float(scores[i]), abs=1e-4)
+        lps = [s for _, s in five[i]]
+        assert (
+            lps == sorted(lps, reverse=True) and len(set(map(tuple, [h for h, _ in five[i]]))) == 5
+        )
+        assert lps[0] >= float(scores[i]) - 1e-4  # the beam finds at least the greedy score
+
+
+def test_checkpoint_round_trip_gives_identical_predictions(toy_run):
+    d, trainer, _ = toy_run
+    a = inference.Reinflector(trainer.model, trainer.vocab, trainer.schema)
+    b = inference.Reinflector.load(d / "run" / "last.pt")
+    words, bundles = _inputs(a)
+    assert a.inflect(words, bundles, beam=3, nbest=3) == b.inflect(words, bundles, beam=3, nbest=3)
+
+
+def test_partial_tags_and_analysis(toy_run):
+    d, _, _ = toy_run
+    r = inference.Reinflector.load(d / "run")
+    bundle, partial = r.target_bundle("plays", "V;PST")
+    assert not partial and bundle == {"POS": "V", "Tense": "PST"}
+    bundle, partial = r.target_bundle("cats", "SG")
+    assert partial and bundle["Number"] == "SG"
+    top = r.analyze("walked", top=3)
+    assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
+
+
+def test_cli_predict_evaluate_and_errors(toy_run, tmp_path):
+    d, _, _ = toy_run
+    model = str(d / "run")
+    res = runner.invoke(cli.app, ["predict", "walk", "--tags", "V;PST", "--model", model])
+    assert res.exit_code == 0 and res.stdout.strip() == "walked"
+    res = runner.invoke(
+        cli.app, ["predict", "walk", "--tags", "V;PST", "--model", model, "--nbest", "2"]
+    )
+    assert len(res.stdout.strip().splitlines()) == 2
+    res = runner.invoke(
+        cli.app, ["evaluate", "--gold", str(d / "toy-dev"), "--model", model, "--json"]
+    )
+    assert res.exit_code == 0 and '"accuracy": 100.0' in res.stdout
+    res = runner.invoke(
+        cli.app,
+        [
+            "predict",
+            "--input",
+            str(d / "toy-dev"),
+            "--output",
+            str(tmp_path / "p"),
+            "--model",
+            model,
+        ],
+    )
+    assert res.exit_code == 0
+    assert (tmp_path / "p").read_text() == (d / "toy-dev").read_text()
+    res = runner.invoke(cli.app, ["predict", "walk", "--tags", "V;FUT", "--model", model])
+    assert res.exit_code == 1 and "unknown value 'FUT' for Tense" in res.stderr
+    res = runner.invoke(
+        cli.app, ["predict", "walk", "--tags", "PST", "--model", str(tmp_path / "none")]
+    )
+    assert (
+        res.exit_code == 1 and "no trained model" in res.stderr and "reinflect train" in res.stderr
+    )
+
+
+def test_cli_train_tiny(tmp_path):
+    train, dev = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:5])
+    args = ["train", "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "r")]
+    res = runner.invoke(
+        cli.app,
+        [*args, "--max-steps", "3", "--eval-every", "3", "--no-progress", "--supervised-only"],
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r" / "model.pt").is_file() and (tmp_path / "r" / "metrics.jsonl").is_file()
+    res = runner.invoke(cli.app, ["train", "--train", str(tmp_path / "x-test"), "--dev", str(dev)])
+    assert res.exit_code == 1 and "test files are never used" in res.stderr
