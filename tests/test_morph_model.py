@@ -153,3 +153,19 @@ def test_cli_train_tiny(tmp_path):
     assert (tmp_path / "r" / "model.pt").is_file() and (tmp_path / "r" / "metrics.jsonl").is_file()
     res = runner.invoke(cli.app, ["train", "--train", str(tmp_path / "x-test"), "--dev", str(dev)])
     assert res.exit_code == 1 and "test files are never used" in res.stderr
+
+
+def test_decoder_step_is_the_gru_cell():
+    """The split-projection step computes exactly torch's GRUCell on [emb; z; contexts]."""
+    from reinflect.morph import model as morph_model
+
+    cfg = config.MorphModelConfig(**SMALL)
+    m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
+    z = torch.randn(5, cfg.latent)
+    ys = [torch.nn.functional.one_hot(torch.randint(0, c, (5,)), c).float() for c in (3, 4)]
+    state = m.start(z, ys)
+    tokens = torch.randint(4, 12, (5,))
+    ctx = m._contexts(state)
+    expected = m.cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), state["h"])
+    _, new = m._step(state, m._embed_in(tokens))
+    assert torch.allclose(new["h"], expected, atol=1e-5)

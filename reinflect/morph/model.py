@@ -117,9 +117,11 @@ class MSVED(nn.Module):
         ``source`` is ``(states, mask_log)`` of the encoder, for source attention.
         """
         tags, tag_mask, e_y = self.tag_vectors(ys)
+        E, Z = self.cfg.char_embedding, self.cfg.latent
         state = {
             "h": torch.tanh(self.init(torch.cat([z, e_y], dim=-1))),
-            "z": z,
+            # z enters every step through the same weights: project it once.
+            "z_in": F.linear(z, self.cell.weight_ih[:, E : E + Z], self.cell.bias_ih),
             "tags": tags,
             "tag_mask": tag_mask,
         }
@@ -136,14 +138,28 @@ class MSVED(nn.Module):
             ctx.append(_attend(state["src"], self.src_query(h), state["src_mask"]))
         return torch.cat(ctx, dim=-1)
 
-    def _step(self, state, emb: torch.Tensor):
+    def _embed_in(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The GRU input projection of character embeddings, ``... x 3D``."""
+        return F.linear(self.embed(tokens), self.cell.weight_ih[:, : self.cfg.char_embedding])
+
+    def _step(self, state, emb_in: torch.Tensor):
+        """One GRU step on [embedding; z; contexts] (``self.cell``'s weights, with the
+        embedding and z parts of the input projection precomputed)."""
         ctx = self._contexts(state)
-        h = self.cell(torch.cat([emb, state["z"], ctx], dim=-1), state["h"])
+        E, Z = self.cfg.char_embedding, self.cfg.latent
+        gi = emb_in + state["z_in"] + ctx @ self.cell.weight_ih[:, E + Z :].t()
+        gh = F.linear(state["h"], self.cell.weight_hh, self.cell.bias_hh)
+        i_r, i_u, i_n = gi.chunk(3, dim=-1)
+        h_r, h_u, h_n = gh.chunk(3, dim=-1)
+        r = torch.sigmoid(i_r + h_r)
+        u = torch.sigmoid(i_u + h_u)
+        n = torch.tanh(i_n + r * h_n)
+        h = n + u * (state["h"] - n)  # = (1 - u) * n + u * h
         return torch.cat([h, ctx], dim=-1), {**state, "h": h}
 
     def decode_step(self, state, tokens: torch.Tensor):
         """One step: previous tokens ``B`` -> (log-probabilities ``B x V``, new state)."""
-        features, state = self._step(state, self.embed(tokens))
+        features, state = self._step(state, self._embed_in(tokens))
         return F.log_softmax(self.out(features), dim=-1), state
 
     @staticmethod
@@ -157,8 +173,9 @@ class MSVED(nn.Module):
         """
         B, T = targets.shape
         prev = torch.cat([torch.full((B, 1), BOS, device=targets.device), targets[:, :-1]], dim=1)
-        emb = self.embed(prev)
+        emb = self._embed_in(prev)
         if self.training and self.cfg.word_dropout > 0:
+            # Dropping a whole embedding zeroes its share of the input projection.
             keep = torch.rand(B, T, 1, device=emb.device) >= self.cfg.word_dropout
             emb = emb * keep.to(emb.dtype)
         feats = []

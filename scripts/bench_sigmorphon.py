@@ -1,0 +1,148 @@
+"""Train and score MSVED on SIGMORPHON 2016 task 3, per language; prints and saves
+JSON plus a markdown table.
+
+    python scripts/bench_sigmorphon.py --langs turkish hungarian navajo --minutes 15
+    python scripts/bench_sigmorphon.py --langs turkish --modes semi --source-attention
+
+For each language and mode (``semi``: labeled + unlabeled words; ``sup``:
+``--supervised-only``) it trains on ``<lang>-task3-train`` for ``--minutes``,
+selects on dev (greedy), then decodes dev with beam 8: accuracy and mean
+Levenshtein. Test files are never read. Data: ``--data-dir`` or
+``$REINFLECT_DATA_MIRROR/sigmorphon2016``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from reinflect import config, download
+from reinflect.morph import inference, run
+
+MED_STANDARD = {
+    "arabic": 96.52, "finnish": 96.56, "georgian": 98.87, "german": 95.60, "hungarian": 99.50,
+    "maltese": 87.83, "navajo": 96.20, "russian": 89.91, "spanish": 97.96, "turkish": 99.31,
+}  # fmt: skip
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
+def one(lang: str, mode: str, a, root: Path) -> dict:
+    train = root / f"{lang}-task3-train"
+    dev = root / f"{lang}-task3-dev"
+    out = Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
+    tcfg = config.MorphTrainConfig(
+        supervised_only=(mode == "sup"),
+        max_minutes=a.minutes,
+        max_steps=a.max_steps,
+        eval_every=a.eval_every,
+        batch_size=a.batch_size,
+        unlabeled_batch=a.batch_size,
+        patience=a.patience,
+        seed=a.seed,
+    )
+    mcfg = config.MorphModelConfig(source_attention=a.source_attention)
+    t0 = time.perf_counter()
+    trainer = run.Trainer(
+        train_path=train,
+        dev_path=dev,
+        out_dir=out,
+        model_cfg=mcfg,
+        train_cfg=tcfg,
+        progress=a.progress,
+    )
+    setup = time.perf_counter() - t0
+    summary = trainer.fit()
+    r = inference.Reinflector.load(out)
+    t1 = time.perf_counter()
+    scores = inference.evaluate(r, dev, beam=8)
+    decode_s = time.perf_counter() - t1
+    curve = [
+        {k: rec[k] for k in ("step", "seconds", "dev_accuracy")}
+        for rec in run.train.MetricsLog.read(out / "metrics.jsonl")
+    ]
+    return {
+        "lang": lang,
+        "mode": mode,
+        "dev_accuracy_beam8": scores["accuracy"],
+        "dev_levenshtein_beam8": scores["levenshtein"],
+        "dev_chrf_beam8": scores["chrf"],
+        "best_dev_accuracy_greedy": summary["best_dev_accuracy"],
+        "med_standard_test": MED_STANDARD.get(lang),
+        "train_pairs": summary["train_pairs"],
+        "unlabeled_words": summary["unlabeled_words"],
+        "steps": summary["steps"],
+        "train_seconds": summary["seconds"],
+        "labeled_pairs_per_second": summary["steps"] * a.batch_size / max(summary["seconds"], 1e-9),
+        "setup_seconds": round(setup, 1),
+        "dev_decode_seconds_beam8": round(decode_s, 1),
+        "stop": summary["stop"],
+        "curve": curve,
+    }
+
+
+def table(rows: list[dict]) -> str:
+    head = "| lang | mode | dev acc (beam 8) | dev Lev. | MED std (test) | pairs/s | train s "
+    head += "| stop |\n"
+    head += "|---|---|---:|---:|---:|---:|---:|---|\n"
+    return head + "".join(
+        f"| {r['lang']} | {r['mode']} | {r['dev_accuracy_beam8']:.2f} "
+        f"| {r['dev_levenshtein_beam8']:.3f} "
+        f"| {r['med_standard_test'] or '-'} | {r['labeled_pairs_per_second']:.0f} "
+        f"| {r['train_seconds']:.0f} | {r['stop']} |\n"
+        for r in rows
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--langs", nargs="+", default=["turkish", "hungarian", "navajo"])
+    p.add_argument("--modes", nargs="+", default=["sup", "semi"], choices=["sup", "semi"])
+    p.add_argument("--minutes", type=float, default=15.0)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--source-attention", action="store_true")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--runs", default="runs/bench_sigmorphon")
+    p.add_argument("--json", default=None)
+    p.add_argument("--progress", action="store_true")
+    a = p.parse_args()
+    files = [f"{lang}-task3-{s}" for lang in a.langs for s in ("train", "dev")]
+    root = download.locate("sigmorphon2016", files, a.data_dir)
+    rows = []
+    for lang in a.langs:
+        for mode in a.modes:
+            rows.append(one(lang, mode, a, root))
+            r = rows[-1]
+            print(
+                f"{lang} {mode}: dev {r['dev_accuracy_beam8']:.2f}% in {r['train_seconds']:.0f} s"
+            )
+    result = {"machine": machine(), "settings": vars(a), "results": rows, "table": table(rows)}
+    tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
+    path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    path.with_suffix(".md").write_text(table(rows))
+    print(table(rows))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
