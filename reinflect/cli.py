@@ -67,6 +67,13 @@ class Model(str, Enum):
     m2 = "m2"
 
 
+class Activation(str, Enum):
+    softplus = "softplus"
+    relu = "relu"
+    tanh = "tanh"
+    gated = "gated"
+
+
 class Estimator(str, Enum):
     enumerate = "enumerate"
     gumbel = "gumbel"
@@ -82,6 +89,9 @@ def mnist_train(
     labels: Annotated[int, typer.Option(help="Labeled images for M2 (equal per class).")] = 100,
     latent: Annotated[int, typer.Option(help="Dimensions of z (2 draws the manifold).")] = 50,
     hidden: Annotated[str, typer.Option(help="Hidden layer sizes, comma-separated.")] = "500",
+    activation: Annotated[
+        Activation, typer.Option(help="Hidden activation (gated: Dauphin et al. gated layers).")
+    ] = Activation.softplus,
     epochs: Annotated[int, typer.Option(help="Passes over the training images.")] = 50,
     estimator: Annotated[
         Estimator, typer.Option(help="How M2 handles the unlabeled y.")
@@ -92,7 +102,14 @@ def mnist_train(
     kl_weight: Annotated[
         float, typer.Option(help="Constant weight on KL(z) (1: the ELBO; >1 pushes class into y).")
     ] = 1.0,
+    kl_warmup: Annotated[
+        int, typer.Option(help="Updates of linear KL warm-up from 0 to --kl-weight (0: none).")
+    ] = 0,
+    dynamic_binarization: Annotated[
+        bool, typer.Option(help="M2: sample binary pixels afresh for every batch.")
+    ] = False,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    lr_decay: Annotated[float, typer.Option(help="Learning-rate factor per epoch.")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="Images per update.")] = 200,
     seed: Annotated[int, typer.Option(help="Random seed (labeled subset and training).")] = 0,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
@@ -123,7 +140,10 @@ def mnist_train(
         estimator=estimator.value,
         alpha=alpha,
         lr=lr,
-        kl=schedules.KLSchedule(kind="constant", cap=kl_weight),
+        activation=activation.value,
+        kl=schedules.warmup(kl_weight, kl_warmup),
+        dynamic_binarization=dynamic_binarization,
+        lr_decay=lr_decay,
         batch_size=batch_size,
         seed=seed,
         max_minutes=minutes,

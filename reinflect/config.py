@@ -21,7 +21,7 @@ class MnistConfig:
     labels: int = 100  # labeled training images (M2), equal per class
     latent: int = 50
     hidden: tuple[int, ...] = (500,)
-    activation: str = "softplus"  # softplus | relu | tanh
+    activation: str = "softplus"  # softplus | relu | tanh | gated
     estimator: str = "enumerate"  # enumerate | gumbel | reinforce (M2 unlabeled term)
     alpha: float = 5000.0  # Kingma et al.: 0.1 * N
     # Weight of the labeled batch mean relative to the unlabeled batch mean.
@@ -42,6 +42,10 @@ class MnistConfig:
     temperature_floor: float = 0.5
     temperature_every: int = 500
     baseline_decay: float = 0.9  # NVIL running baseline for REINFORCE
+    # Sample binary pixels x ~ Bernoulli(gray) afresh for every batch (M2 inputs and
+    # targets; a proper Bernoulli likelihood, and noise that keeps the classifier
+    # from memorizing the few labeled images). Evaluation uses the gray images.
+    dynamic_binarization: bool = False
     train_size: int | None = None  # use only the first N training images (quick runs, tests)
     seed: int = 0
     max_minutes: float | None = None  # wall-clock budget for training
@@ -53,7 +57,7 @@ class MnistConfig:
         checks = {
             "model": (self.model, ("m1", "m2")),
             "estimator": (self.estimator, ("enumerate", "gumbel", "reinforce")),
-            "activation": (self.activation, ("softplus", "relu", "tanh")),
+            "activation": (self.activation, ("softplus", "relu", "tanh", "gated")),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:

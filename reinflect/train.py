@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import random
 import time
 from pathlib import Path
 
 import torch
+
+
+def machine() -> dict:
+    """What a benchmark ran on."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
 
 
 def seed_everything(seed: int) -> None:

@@ -13,28 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
 
-from reinflect import config
+from reinflect import config, train
 from reinflect.mnist import data, objective, run
 from reinflect.vae import estimators, schedules
-
-
-def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-    }
 
 
 def train_one(cfg: config.MnistConfig, out: Path, data_dir, iwae_k: int = 0) -> dict:
@@ -47,7 +34,7 @@ def train_one(cfg: config.MnistConfig, out: Path, data_dir, iwae_k: int = 0) -> 
     summary["wall_seconds"] = round(time.perf_counter() - t0, 1)
     summary["curve"] = [
         {k: r[k] for k in r if k in ("epoch", "seconds", "valid_error", "valid_elbo", "loss")}
-        for r in run.train.MetricsLog.read(out / "metrics.jsonl")
+        for r in train.MetricsLog.read(out / "metrics.jsonl")
     ]
     return summary
 
@@ -106,10 +93,14 @@ def main() -> None:
     p.add_argument("--iwae-k", type=int, default=500)
     p.add_argument("--hidden", default="500")
     p.add_argument("--latent", type=int, default=50)
-    p.add_argument("--activation", default="softplus", choices=["softplus", "relu", "tanh"])
+    p.add_argument(
+        "--activation", default="softplus", choices=["softplus", "relu", "tanh", "gated"]
+    )
     p.add_argument("--alpha", type=float, default=5000.0)
-    p.add_argument("--kl-weight", type=float, default=1.0, help="constant weight on KL(z)")
+    p.add_argument("--kl-weight", type=float, default=1.0, help="weight on KL(z) (its cap)")
+    p.add_argument("--kl-warmup", type=int, default=0, help="updates of linear KL warm-up")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--dynamic-binarization", action="store_true")
     p.add_argument("--lr-decay", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
@@ -132,14 +123,21 @@ def main() -> None:
         epochs=a.epochs,
         alpha=a.alpha,
         lr=a.lr,
-        kl=schedules.KLSchedule(kind="constant", cap=a.kl_weight),
+        kl=(
+            schedules.KLSchedule(
+                kind="linear", cap=a.kl_weight, delay=0, rate=a.kl_weight / a.kl_warmup
+            )
+            if a.kl_warmup
+            else schedules.KLSchedule(kind="constant", cap=a.kl_weight)
+        ),
         lr_decay=a.lr_decay,
+        dynamic_binarization=a.dynamic_binarization,
         batch_size=a.batch_size,
         seed=a.seed,
         max_minutes=a.minutes,
     )
     runs = Path(a.runs)
-    result = {"part": a.part, "machine": machine(), "settings": vars(a), "results": {}}
+    result = {"part": a.part, "machine": train.machine(), "settings": vars(a), "results": {}}
     if a.part == "m2":
         for n in a.labels:
             cfg = config.MnistConfig(model="m2", labels=n, **common)

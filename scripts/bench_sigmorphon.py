@@ -15,30 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
-import torch
-
-from reinflect import config, download
+from reinflect import config, download, train
 from reinflect.morph import inference, run
 
 MED_STANDARD = {
     "arabic": 96.52, "finnish": 96.56, "georgian": 98.87, "german": 95.60, "hungarian": 99.50,
     "maltese": 87.83, "navajo": 96.20, "russian": 89.91, "spanish": 97.96, "turkish": 99.31,
 }  # fmt: skip
-
-
-def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-    }
 
 
 def one(lang: str, mode: str, a, root: Path) -> dict:
@@ -73,7 +59,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
     decode_s = time.perf_counter() - t1
     curve = [
         {k: rec[k] for k in ("step", "seconds", "dev_accuracy")}
-        for rec in run.train.MetricsLog.read(out / "metrics.jsonl")
+        for rec in train.MetricsLog.read(out / "metrics.jsonl")
     ]
     return {
         "lang": lang,
@@ -134,7 +120,12 @@ def main() -> None:
             print(
                 f"{lang} {mode}: dev {r['dev_accuracy_beam8']:.2f}% in {r['train_seconds']:.0f} s"
             )
-    result = {"machine": machine(), "settings": vars(a), "results": rows, "table": table(rows)}
+    result = {
+        "machine": train.machine(),
+        "settings": vars(a),
+        "results": rows,
+        "table": table(rows),
+    }
     tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
     path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")
     path.parent.mkdir(parents=True, exist_ok=True)

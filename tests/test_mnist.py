@@ -101,3 +101,24 @@ def test_cli_rejects_bad_options(tmp_path):
     assert result.exit_code != 0
     result = runner.invoke(cli.app, ["mnist", "evaluate", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and "no checkpoint at" in result.stderr
+
+
+def test_gated_layers_and_dynamic_binarization(data_mirror, tmp_path):
+    from reinflect.mnist import model as mnist_model
+
+    m = mnist_model.build(
+        config.MnistConfig(model="m1", hidden=(32, 32), activation="gated", latent=4)
+    )
+    assert isinstance(m.encoder.body[0], mnist_model.GatedLinear)
+    assert isinstance(m.encoder.body[2], mnist_model.GatedLinear)  # every encoder layer is gated
+    cfg = config.MnistConfig(
+        model="m2",
+        train_size=500,
+        epochs=1,
+        batch_size=100,
+        hidden=(32,),
+        latent=4,
+        dynamic_binarization=True,
+    )
+    summary = run.train_model(cfg, tmp_path, progress=False, plots=False)
+    assert 0.0 <= summary["test_error"] <= 1.0

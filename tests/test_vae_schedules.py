@@ -62,3 +62,9 @@ def test_bad_schedule_settings_name_the_value():
         schedules.KLSchedule(kind="cosine")
     with pytest.raises(ValueError, match="floor must be positive"):
         schedules.temperature(0, floor=0)
+
+
+def test_warmup_helper():
+    s = schedules.warmup(2.0, 100)
+    assert [schedules.kl_weight(t, s) for t in (0, 50, 100, 1000)] == [0.0, 1.0, 2.0, 2.0]
+    assert schedules.warmup(1.0, 0).kind == "constant"

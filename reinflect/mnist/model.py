@@ -16,15 +16,31 @@ from reinflect.vae import distributions
 
 PIXELS = 784
 CLASSES = 10
-ACTIVATIONS = {"softplus": nn.Softplus, "relu": nn.ReLU, "tanh": nn.Tanh}
+ACTIVATIONS = {"softplus": nn.Softplus, "relu": nn.ReLU, "tanh": nn.Tanh, "gated": nn.Identity}
 
 
-def mlp(sizes: list[int], activation: str) -> nn.Sequential:
-    """Linear layers with ``activation`` between them (none after the last)."""
+class GatedLinear(nn.Module):
+    """h = (W x + b) * sigmoid(V x + c): the gated layer of Dauphin et al. (2017), as
+    used for the VAE baselines of Tomczak & Welling (2018, VampPrior)."""
+
+    def __init__(self, a: int, b: int) -> None:
+        super().__init__()
+        self.lin = nn.Linear(a, 2 * b)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, g = self.lin(x).chunk(2, dim=-1)
+        return h * torch.sigmoid(g)
+
+
+def mlp(sizes: list[int], activation: str, *, last_activation: bool = False) -> nn.Sequential:
+    """Linear layers with ``activation`` between them (after the last too with
+    ``last_activation``). ``gated`` makes every hidden layer a :class:`GatedLinear`.
+    """
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
+        hidden = last_activation or i < len(sizes) - 2
+        layers.append(GatedLinear(a, b) if hidden and activation == "gated" else nn.Linear(a, b))
+        if hidden:
             layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
@@ -44,12 +60,11 @@ class GaussianHead(nn.Module):
 
     def __init__(self, *, inputs: int, hidden: tuple[int, ...], latent: int, activation: str):
         super().__init__()
-        self.body = mlp([inputs, *hidden], activation)
-        self.act = ACTIVATIONS[activation]()
+        self.body = mlp([inputs, *hidden], activation, last_activation=True)
         self.out = nn.Linear(hidden[-1], 2 * latent)
 
     def forward(self, h: torch.Tensor) -> distributions.DiagGaussian:
-        mu, logvar = self.out(self.act(self.body(h))).chunk(2, dim=-1)
+        mu, logvar = self.out(self.body(h)).chunk(2, dim=-1)
         return distributions.DiagGaussian(mu, logvar)
 
 

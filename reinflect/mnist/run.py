@@ -102,6 +102,10 @@ def train_model(
     if cfg.model == "m2":
         labeled_idx = data.balanced_labeled_subset(pool.labels, cfg.labels, seed=cfg.seed)
     n = len(pool.images)
+
+    def binarize(x: torch.Tensor) -> torch.Tensor:
+        return torch.bernoulli(x, generator=g) if cfg.dynamic_binarization else x
+
     labeled_weight = cfg.labeled_weight
     if labeled_weight is None:
         labeled_weight = cfg.labels / n
@@ -116,7 +120,7 @@ def train_model(
         batches = range(0, n - cfg.batch_size + 1, cfg.batch_size)
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
         for i in bar:
-            x = pool.images[perm[i : i + cfg.batch_size]]
+            x = binarize(pool.images[perm[i : i + cfg.batch_size]])
             klw = schedules.kl_weight(step, cfg.kl)
             if cfg.model == "m1":
                 loss, stats = objective.m1_loss(model, x, kl_weight=klw)
@@ -132,7 +136,11 @@ def train_model(
                     torch.randint(len(labeled_idx), (cfg.labeled_batch,), generator=g)
                 ]
                 l_loss, l_stats = objective.m2_labeled(
-                    model, pool.images[lab], pool.labels[lab], alpha=cfg.alpha, kl_weight=klw
+                    model,
+                    binarize(pool.images[lab]),
+                    pool.labels[lab],
+                    alpha=cfg.alpha,
+                    kl_weight=klw,
                 )
                 u_loss, u_stats = objective.m2_unlabeled(
                     model,

@@ -44,6 +44,13 @@ class KLSchedule:
             raise ValueError(f"KL cap must be >= 0, got {self.cap}")
 
 
+def warmup(cap: float, steps: int) -> KLSchedule:
+    """A linear warm-up from 0 to ``cap`` over ``steps`` updates (constant when 0)."""
+    if steps <= 0:
+        return KLSchedule(kind="constant", cap=cap)
+    return KLSchedule(kind="linear", cap=cap, delay=0, rate=cap / steps)
+
+
 def kl_weight(step: int, schedule: KLSchedule) -> float:
     """The KL weight at update ``step`` (0-based); always within [0, cap]."""
     s = schedule
