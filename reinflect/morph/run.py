@@ -172,6 +172,10 @@ class Trainer:
         from tqdm.auto import tqdm
 
         t = self.tcfg
+        if self.step == 0:
+            # The global torch RNG drives dropout, Gumbel and z samples: seed it here
+            # too, so a run depends only on its seed (resume restores the state instead).
+            train.seed_everything(t.seed)
         self.out.mkdir(parents=True, exist_ok=True)
         metrics = train.MetricsLog(self.out / "metrics.jsonl", append=self.step > 0)
         budget = train.Budget(None if t.max_minutes is None else t.max_minutes - self.elapsed / 60)
