@@ -166,7 +166,13 @@ def test_decoder_step_is_the_gru_cell():
     state = m.start(z, ys)
     tokens = torch.randint(4, 12, (5,))
     ctx = m._contexts(state)
-    expected = m.cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), state["h"])
+    cell = torch.nn.GRUCell(cfg.char_embedding + cfg.latent + ctx.shape[-1], cfg.decoder_hidden)
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.cat([m.gru_emb.weight, m.gru_z.weight, m.gru_ctx.weight], dim=1))
+        cell.bias_ih.copy_(m.gru_z.bias)
+        cell.weight_hh.copy_(m.gru_hidden.weight)
+        cell.bias_hh.copy_(m.gru_hidden.bias)
+    expected = cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), state["h"])
     _, new = m._step(state, m._embed_in(tokens))
     assert torch.allclose(new["h"], expected, atol=1e-5)
 

@@ -63,7 +63,12 @@ class MSVED(nn.Module):
         ctx = T + (2 * H if cfg.source_attention else 0)
         if cfg.source_attention:
             self.src_query = nn.Linear(D, 2 * H, bias=False)
-        self.cell = nn.GRUCell(E + Z + ctx, D)
+        # A GRU cell on [embedding; z; contexts], its input projection kept in three
+        # blocks so the embedding and z parts are computed once per sequence.
+        self.gru_emb = nn.Linear(E, 3 * D, bias=False)
+        self.gru_z = nn.Linear(Z, 3 * D)
+        self.gru_ctx = nn.Linear(ctx, 3 * D, bias=False)
+        self.gru_hidden = nn.Linear(D, 3 * D)
         self.out = nn.Linear(D + ctx, vocab_size)
 
     # -- encoder and posteriors ------------------------------------------------
@@ -117,11 +122,10 @@ class MSVED(nn.Module):
         ``source`` is ``(states, mask_log)`` of the encoder, for source attention.
         """
         tags, tag_mask, e_y = self.tag_vectors(ys)
-        E, Z = self.cfg.char_embedding, self.cfg.latent
         state = {
             "h": torch.tanh(self.init(torch.cat([z, e_y], dim=-1))),
             # z enters every step through the same weights: project it once.
-            "z_in": F.linear(z, self.cell.weight_ih[:, E : E + Z], self.cell.bias_ih),
+            "z_in": self.gru_z(z),
             "tags": tags,
             "tag_mask": tag_mask,
         }
@@ -140,15 +144,14 @@ class MSVED(nn.Module):
 
     def _embed_in(self, tokens: torch.Tensor) -> torch.Tensor:
         """The GRU input projection of character embeddings, ``... x 3D``."""
-        return F.linear(self.embed(tokens), self.cell.weight_ih[:, : self.cfg.char_embedding])
+        return self.gru_emb(self.embed(tokens))
 
     def _step(self, state, emb_in: torch.Tensor):
-        """One GRU step on [embedding; z; contexts] (``self.cell``'s weights, with the
-        embedding and z parts of the input projection precomputed)."""
+        """One GRU step (torch's GRUCell equations) on [embedding; z; contexts], with
+        the embedding and z parts of the input projection precomputed."""
         ctx = self._contexts(state)
-        E, Z = self.cfg.char_embedding, self.cfg.latent
-        gi = emb_in + state["z_in"] + ctx @ self.cell.weight_ih[:, E + Z :].t()
-        gh = F.linear(state["h"], self.cell.weight_hh, self.cell.bias_hh)
+        gi = emb_in + state["z_in"] + self.gru_ctx(ctx)
+        gh = self.gru_hidden(state["h"])
         i_r, i_u, i_n = gi.chunk(3, dim=-1)
         h_r, h_u, h_n = gh.chunk(3, dim=-1)
         r = torch.sigmoid(i_r + h_r)
@@ -179,8 +182,10 @@ class MSVED(nn.Module):
             keep = torch.rand(B, T, 1, device=emb.device) >= self.cfg.word_dropout
             emb = emb * keep.to(emb.dtype)
         feats = []
-        for t in range(T):
-            f, state = self._step(state, emb[:, t])
+        # unbind, not emb[:, t]: the backward of T index ops would each zero-fill a
+        # gradient the size of all of emb; unbind's backward is one stack.
+        for emb_t in emb.unbind(1):
+            f, state = self._step(state, emb_t)
             feats.append(f)
         logp = F.log_softmax(self.out(torch.stack(feats, dim=1)), dim=-1)
         token_logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
