@@ -101,6 +101,9 @@ def main() -> None:
     p.add_argument("--kl-warmup", type=int, default=0, help="updates of linear KL warm-up")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--dynamic-binarization", action="store_true")
+    p.add_argument(
+        "--labeled-weight", type=float, default=None, help="M2 labeled-batch weight (N_l/N_u)"
+    )
     p.add_argument("--lr-decay", type=float, default=1.0)
     p.add_argument("--batch-size", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
@@ -132,6 +135,7 @@ def main() -> None:
         ),
         lr_decay=a.lr_decay,
         dynamic_binarization=a.dynamic_binarization,
+        labeled_weight=a.labeled_weight,
         batch_size=a.batch_size,
         seed=a.seed,
         max_minutes=a.minutes,

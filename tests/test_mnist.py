@@ -122,3 +122,20 @@ def test_gated_layers_and_dynamic_binarization(data_mirror, tmp_path):
     )
     summary = run.train_model(cfg, tmp_path, progress=False, plots=False)
     assert 0.0 <= summary["test_error"] <= 1.0
+
+
+@pytest.mark.parametrize("estimator", ["gumbel", "reinforce"])
+def test_m2_trains_with_sampling_estimators(data_mirror, tmp_path, estimator):
+    cfg = config.MnistConfig(
+        model="m2",
+        estimator=estimator,
+        train_size=1000,
+        epochs=2,
+        batch_size=100,
+        hidden=(64,),
+        latent=8,
+    )
+    run.train_model(cfg, tmp_path, progress=False, plots=False)
+    records = run.train.MetricsLog.read(tmp_path / "metrics.jsonl")
+    assert records[-1]["loss"] < records[0]["loss"]
+    assert all(0.0 <= r["valid_error"] <= 1.0 for r in records)
