@@ -28,7 +28,7 @@ MED_STANDARD = {
 
 
 def one(lang: str, mode: str, a, root: Path) -> dict:
-    train = root / f"{lang}-task3-train"
+    train_path = root / f"{lang}-task3-train"
     dev = root / f"{lang}-task3-dev"
     out = Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
     tcfg = config.MorphTrainConfig(
@@ -44,7 +44,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
     mcfg = config.MorphModelConfig(source_attention=a.source_attention)
     t0 = time.perf_counter()
     trainer = run.Trainer(
-        train_path=train,
+        train_path=train_path,
         dev_path=dev,
         out_dir=out,
         model_cfg=mcfg,
