@@ -102,14 +102,13 @@ def train_model(
     if cfg.model == "m2":
         labeled_idx = data.balanced_labeled_subset(pool.labels, cfg.labels, seed=cfg.seed)
     n = len(pool.images)
-
-    def binarize(x: torch.Tensor) -> torch.Tensor:
-        return torch.bernoulli(x, generator=g) if cfg.dynamic_binarization else x
-
     labeled_weight = cfg.labeled_weight
     if labeled_weight is None:
         labeled_weight = cfg.labels / n
     g = torch.Generator().manual_seed(cfg.seed)
+
+    def binarize(x: torch.Tensor) -> torch.Tensor:
+        return torch.bernoulli(x, generator=g) if cfg.dynamic_binarization else x
     step, best, best_epoch = 0, -float("inf"), -1
     stop = False
     for epoch in range(1, cfg.epochs + 1):
