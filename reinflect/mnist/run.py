@@ -109,6 +109,7 @@ def train_model(
 
     def binarize(x: torch.Tensor) -> torch.Tensor:
         return torch.bernoulli(x, generator=g) if cfg.dynamic_binarization else x
+
     step, best, best_epoch = 0, -float("inf"), -1
     stop = False
     for epoch in range(1, cfg.epochs + 1):

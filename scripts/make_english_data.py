@@ -1,0 +1,133 @@
+"""Build the bundled English sample ``data/english/`` from lemminflect's lexicon.
+
+    python scripts/make_english_data.py [--out data/english] [--seed 0]
+
+Paradigms (UniMorph features) come from the inflection table that the
+``lemminflect`` package ships (``resources/infl_lu.csv.gz``, read through its
+public ``getAllInflections``):
+
+* verbs: V;NFIN, V;3;SG;PRS, V;PST, V;V.PTCP;PST, V;V.PTCP;PRS
+* nouns: N;SG, N;PL
+* adjectives with synthetic comparison: ADJ, ADJ;CMPR, ADJ;SPRL
+
+Lemmas are the most frequent lower-case ones by ``wordfreq`` (so irregulars
+such as go/went/gone are in), split train/dev/test by lemma (no lemma in two
+splits). Each lemma gives task-3-style pairs: source form, target tags,
+target form, for ordered pairs of different cells (at most ``--pairs`` per
+lemma). Output lines are ``source<TAB>tags<TAB>target``. The same seed gives
+the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+from pathlib import Path
+
+CELLS = {  # Penn tag -> UniMorph features, per part of speech
+    "VERB": [
+        ("VB", "V;NFIN"),
+        ("VBZ", "V;3;SG;PRS"),
+        ("VBD", "V;PST"),
+        ("VBN", "V;V.PTCP;PST"),
+        ("VBG", "V;V.PTCP;PRS"),
+    ],
+    "NOUN": [("NN", "N;SG"), ("NNS", "N;PL")],
+    "ADJ": [("JJ", "ADJ"), ("JJR", "ADJ;CMPR"), ("JJS", "ADJ;SPRL")],
+}
+LEXICON_POS = {"verb": "VERB", "noun": "NOUN", "adj": "ADJ"}
+
+
+def lexicon_lemmas() -> dict[str, list[str]]:
+    """Lower-case alphabetic lemmas per part of speech, from lemminflect's table."""
+    import lemminflect
+
+    path = Path(os.path.dirname(lemminflect.__file__)) / "resources" / "infl_lu.csv.gz"
+    out: dict[str, set[str]] = {p: set() for p in CELLS}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            lemma, pos = line.split(",")[:2]
+            if pos in LEXICON_POS and lemma.isalpha() and lemma.islower() and 2 <= len(lemma) <= 20:
+                out[LEXICON_POS[pos]].add(lemma)
+    return {p: sorted(v) for p, v in out.items()}
+
+
+def paradigm(lemma: str, upos: str) -> list[tuple[str, str]] | None:
+    """(tags, form) for every cell, first variant of each; None if a cell is missing."""
+    import lemminflect
+
+    forms = dict(lemminflect.getAllInflections(lemma, upos=upos))
+    if upos == "VERB" and "VBN" not in forms and "VBD" in forms:
+        forms["VBN"] = forms["VBD"]  # the table leaves out participles equal to the past
+    cells = []
+    for penn, tags in CELLS[upos]:
+        if penn in ("VB", "NN", "JJ"):
+            cells.append((tags, lemma))
+        elif penn in forms and forms[penn]:
+            cells.append((tags, forms[penn][0]))
+        else:
+            return None
+    return cells
+
+
+def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
+    """Write ``out/{train,dev,test}``; returns counts and the split of every lemma."""
+    import wordfreq
+
+    rng = random.Random(seed)
+    lemmas = lexicon_lemmas()
+    chosen: dict[str, list] = {}
+    for upos, n in counts.items():
+        ranked = sorted(lemmas[upos], key=lambda w: (-wordfreq.zipf_frequency(w, "en"), w))
+        picked = []
+        for lemma in ranked:
+            cells = paradigm(lemma, upos)
+            if cells is not None and len({f for _, f in cells}) > 1:
+                picked.append((lemma, cells))
+            if len(picked) == n:
+                break
+        chosen[upos] = picked
+    # Split lemma *strings*, so "play" the noun and "play" the verb share a split.
+    names = sorted({lemma for picked in chosen.values() for lemma, _ in picked})
+    rng.shuffle(names)
+    cut1, cut2 = int(0.8 * len(names)), int(0.9 * len(names))
+    split_of = {w: "train" for w in names[:cut1]} | {w: "dev" for w in names[cut1:cut2]}
+    split_of |= {w: "test" for w in names[cut2:]}
+    splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+    stats: dict = {"lemmas": {}, "pairs": {}}
+    for upos, picked in chosen.items():
+        stats["lemmas"][upos] = {k: sum(split_of[w] == k for w, _ in picked) for k in splits}
+        for lemma, cells in picked:
+            ordered = [(a, b) for a in cells for b in cells if a[0] != b[0]]
+            rng.shuffle(ordered)
+            for (_, src), (tags, tgt) in ordered[:pairs]:
+                splits[split_of[lemma]].append(f"{src}\t{tags}\t{tgt}\n")
+    out.mkdir(parents=True, exist_ok=True)
+    for split, rows in splits.items():
+        rng.shuffle(rows)
+        (out / split).write_text("".join(rows), encoding="utf-8")
+        stats["pairs"][split] = len(rows)
+    stats["split_of_lemma"] = split_of
+    return stats
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--out", default="data/english")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbs", type=int, default=1500)
+    p.add_argument("--nouns", type=int, default=1500)
+    p.add_argument("--adjectives", type=int, default=400)
+    p.add_argument("--pairs", type=int, default=8, help="at most this many pairs per lemma")
+    a = p.parse_args()
+    counts = {"VERB": a.verbs, "NOUN": a.nouns, "ADJ": a.adjectives}
+    stats = build(Path(a.out), seed=a.seed, counts=counts, pairs=a.pairs)
+    del stats["split_of_lemma"]
+    print(json.dumps(stats, indent=2))
+
+
+if __name__ == "__main__":
+    main()
