@@ -179,6 +179,8 @@ def mnist_evaluate(
 
 
 DEFAULT_MODEL = Path("runs/default")
+# The sample built by scripts/make_english_data.py, beside the package in a checkout.
+ENGLISH_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "english"
 
 
 class Format(str, Enum):
@@ -195,8 +197,10 @@ def _fmt(value: Format) -> str | None:
 
 @app.command("train")
 def morph_train(
-    train: Annotated[Path, typer.Option(help="Labeled training file.")],
-    dev: Annotated[Path, typer.Option(help="Labeled dev file (model selection).")],
+    train: Annotated[
+        Path | None, typer.Option(help="Labeled training file (default: the English sample).")
+    ] = None,
+    dev: Annotated[Path | None, typer.Option(help="Labeled dev file, for model selection.")] = None,
     out: Annotated[Path, typer.Option(help="Run directory.")] = DEFAULT_MODEL,
     unlabeled: Annotated[
         Path | None, typer.Option(help="Extra unlabeled words, one per line.")
@@ -220,10 +224,20 @@ def morph_train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt."""
+    """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt.
+
+    With neither --train nor --dev it trains on the bundled English sample.
+    """
     from reinflect import config
     from reinflect.morph import run
 
+    if train is None and dev is None:
+        train, dev = ENGLISH_SAMPLE / "train", ENGLISH_SAMPLE / "dev"
+        lang = lang or "english"
+        if not train.is_file():
+            raise _fail(f"the English sample is missing ({train}); pass --train and --dev")
+    elif train is None or dev is None:
+        raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(source_attention=source_attention)
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,

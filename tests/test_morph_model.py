@@ -216,3 +216,14 @@ def test_length_buckets_cover_every_example_once():
         batches
     )
     assert spread < 2.0
+
+
+def test_train_without_files_uses_the_english_sample(tmp_path):
+    out = tmp_path / "default"
+    args = ["train", "--out", str(out), "--max-steps", "1", "--eval-every", "1", "--no-progress"]
+    res = runner.invoke(cli.app, [*args, "--supervised-only"])
+    assert res.exit_code == 0, res.output
+    r = inference.Reinflector.load(out)
+    assert r.schema.unimorph and "POS" in r.schema.dimensions
+    res = runner.invoke(cli.app, ["train", "--train", "x"])
+    assert res.exit_code == 2 and "give both --train and --dev" in res.stderr
