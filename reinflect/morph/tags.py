@@ -17,15 +17,16 @@ from reinflect.errors import ReinflectError
 
 ABSENT = "<absent>"  # class 0 of every dimension: the bundle has no value there
 
-_SCHEMA = {
+_SCHEMA = {  # in the usual UniMorph order of a bundle (V;3;SG;PRS)
     "POS": "N PROPN ADJ PRO CLF ART DET V ADV AUX ADP COMP CONJ NUM PART INTJ",
     "VerbForm": "V.PTCP V.MSDR V.CVB",
+    "Finiteness": "FIN NFIN",
+    "Person": "0 1 2 3 4 INCL EXCL PRX OBV",
+    "Number": "SG PL GRPL DU TRI PAUC GRPAUC INVN",
     "Tense": "PRS PST FUT IMMED HOD 1DAY RCT RMT",
     "Aspect": "IPFV PFV PRF PROG PROSP ITER HAB",
     "Mood": "IND SBJV REAL IRR AUPRP AUNPRP IMPRS JUS CND PURP INTEN POT LKLY ADM OBLIG DEB "
     "PERM DED SIM OPT IMP COND",
-    "Number": "SG PL GRPL DU TRI PAUC GRPAUC INVN",
-    "Person": "0 1 2 3 4 INCL EXCL PRX OBV",
     "Case": "NOM ACC ERG ABS NOMS DAT BEN PRP GEN REL PRT INS COM VOC COMPV EQTV PRIV PROPR AVR "
     "FRML TRANS BYWAY INTER AT POST IN CIRC ANTE APUD ON ONHR ONVR SUB REM PROXM ESS ALL ABL "
     "APPRX TERM LOC",
@@ -33,7 +34,6 @@ _SCHEMA = {
     "Animacy": "ANIM INAN HUM NHUM",
     "Definiteness": "DEF INDF SPEC NSPEC",
     "Comparison": "CMPR SPRL AB RL EQT",
-    "Finiteness": "FIN NFIN",
     "Voice": "ACT MID PASS ANTIP DIR INV AGFOC PFOC LFOC BFOC ACFOC IFOC CFOC",
     "Valency": "INTR TR DITR REFL RECP CAUS APPL",
     "Polarity": "POS NEG",
