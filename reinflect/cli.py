@@ -303,7 +303,7 @@ def morph_predict(
     fmt: Annotated[Format, typer.Option("--format", help="Input file format.")] = Format.auto,
 ) -> None:
     """Inflect WORD for --tags, or every row of --input (written in the same format)."""
-    from reinflect.morph import formats, tags
+    from reinflect.morph import formats
 
     if input_ is not None:
         if output is None:
@@ -311,15 +311,7 @@ def morph_predict(
         r = _reinflector(model)
         examples = _guard(formats.read, input_, _fmt(fmt))
         detected = _fmt(fmt) or formats.detect(input_)
-        bundles = []
-        for e in examples:
-            where = f"{input_}:{e.line}"
-            b = _guard(tags.parse, e.target_tags, where=where)
-            try:
-                r.schema.encode(b)
-            except ReinflectError as err:
-                raise _fail(f"{where}: {err}") from None
-            bundles.append(b)
+        bundles = _guard(r.file_bundles, examples, input_)
         preds = r.inflect([e.source for e in examples], bundles, beam=beam)
         out = [
             formats.Example(e.source, e.target_tags, p[0][0], e.source_tags, e.line)

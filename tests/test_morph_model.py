@@ -227,3 +227,23 @@ def test_train_without_files_uses_the_english_sample(tmp_path):
     assert r.schema.unimorph and "POS" in r.schema.dimensions
     res = runner.invoke(cli.app, ["train", "--train", "x"])
     assert res.exit_code == 2 and "give both --train and --dev" in res.stderr
+
+
+def test_batch_predict_names_the_bad_line(toy_run, tmp_path):
+    d, _, _ = toy_run
+    bad = tmp_path / "in"
+    bad.write_text("walk\tV;PST\twalked\nwalk\tV;FUT\twill\n")
+    res = runner.invoke(
+        cli.app,
+        [
+            "predict",
+            "--input",
+            str(bad),
+            "--output",
+            str(tmp_path / "o"),
+            "--model",
+            str(d / "run"),
+        ],
+    )
+    assert res.exit_code == 1 and f"{bad}:2: unknown value 'FUT' for Tense" in res.stderr
+    assert not (tmp_path / "o").exists()

@@ -128,6 +128,20 @@ class Reinflector:
         source = self.analyze(word, top=1)[0][0]
         return self.schema.resolve(source, change), True
 
+    def file_bundles(self, examples: list[formats.Example], path) -> list[dict[str, str]]:
+        """The target bundle of every row of ``path``, checked against the schema;
+        an unknown dimension or value is an error naming ``path:line``."""
+        bundles = []
+        for e in examples:
+            where = f"{path}:{e.line}"
+            b = tags.parse(e.target_tags, where=where)
+            try:
+                self.schema.encode(b)
+            except ReinflectError as err:
+                raise ReinflectError(f"{where}: {err}") from None
+            bundles.append(b)
+        return bundles
+
     def render(self, bundle: dict[str, str]) -> str:
         return tags.render(bundle, unimorph=self.schema.unimorph)
 
@@ -146,12 +160,7 @@ def evaluate(
     missing = [e.line for e in examples if e.target is None]
     if missing:
         raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
-    bundles = [tags.parse(e.target_tags, where=f"{gold_path}:{e.line}") for e in examples]
-    for e, b in zip(examples, bundles, strict=True):
-        try:
-            reinflector.schema.encode(b)
-        except ReinflectError as err:
-            raise ReinflectError(f"{gold_path}:{e.line}: {err}") from None
+    bundles = reinflector.file_bundles(examples, gold_path)
     preds = reinflector.inflect([e.source for e in examples], bundles, beam=beam)
     forms = [p[0][0] if p else "" for p in preds]
     if predictions_path is not None:
