@@ -155,26 +155,51 @@ def test_cli_train_tiny(tmp_path):
     assert res.exit_code == 1 and "test files are never used" in res.stderr
 
 
-def test_decoder_step_is_the_gru_cell():
-    """The split-projection step computes exactly torch's GRUCell on [emb; z; contexts]."""
+@pytest.mark.parametrize("source_attention", [False, True])
+def test_decoder_step_matches_the_plain_formula(source_attention):
+    """The precomputed-projection step equals the textbook one: dot-product
+    attention over the tag vectors (and source states), torch's GRUCell on
+    [emb; z; contexts], and the output layer on [h; contexts]."""
     from reinflect.morph import model as morph_model
 
-    cfg = config.MorphModelConfig(**SMALL)
+    cfg = config.MorphModelConfig(**SMALL, source_attention=source_attention)
     m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
-    z = torch.randn(5, cfg.latent)
-    ys = [torch.nn.functional.one_hot(torch.randint(0, c, (5,)), c).float() for c in (3, 4)]
-    state = m.start(z, ys)
-    tokens = torch.randint(4, 12, (5,))
-    ctx = m._contexts(state)
+    B, L = 5, 7
+    z = torch.randn(B, cfg.latent)
+    ys = [torch.nn.functional.one_hot(torch.randint(0, c, (B,)), c).float() for c in (3, 4)]
+    ys[0][0] = torch.tensor([1.0, 0.0, 0.0])  # row 0: first dimension absent
+    ids = torch.randint(4, 12, (B, L))
+    lengths = torch.tensor([7, 3, 5, 1, 6])
+    states, smask, _ = m.encode(ids, lengths)
+    state = m.start(z, ys, (states, smask) if source_attention else None)
+    tokens = torch.randint(4, 12, (B,))
+
+    def attend(keys, query, mask_log):
+        w = torch.softmax((keys @ query.unsqueeze(-1)).squeeze(-1) + mask_log, -1)
+        w = w * (mask_log > morph_model.NEG / 2).float()
+        return (w.unsqueeze(1) @ keys).squeeze(1)
+
+    tags = torch.stack([y[:, 1:] @ t[1:] for y, t in zip(ys, m.tag_tables, strict=True)], 1)
+    present = torch.stack([y[:, 0] == 0 for y in ys], 1)
+    tag_mask = torch.zeros(present.shape).masked_fill(~present, morph_model.NEG)
+    h0 = state["h"]
+    e_y = torch.tanh(tags.sum(1) + m.tag_bias)
+    assert torch.allclose(h0, torch.tanh(m.init(torch.cat([z, e_y], -1))), atol=1e-6)
+    ctx = [attend(tags, m.tag_query(h0), tag_mask)]
+    if source_attention:
+        ctx.append(attend(states, m.src_query(h0), smask))
+    ctx = torch.cat(ctx, -1)
     cell = torch.nn.GRUCell(cfg.char_embedding + cfg.latent + ctx.shape[-1], cfg.decoder_hidden)
     with torch.no_grad():
         cell.weight_ih.copy_(torch.cat([m.gru_emb.weight, m.gru_z.weight, m.gru_ctx.weight], dim=1))
         cell.bias_ih.copy_(m.gru_z.bias)
         cell.weight_hh.copy_(m.gru_hidden.weight)
         cell.bias_hh.copy_(m.gru_hidden.bias)
-    expected = cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), state["h"])
-    _, new = m._step(state, m._embed_in(tokens))
-    assert torch.allclose(new["h"], expected, atol=1e-5)
+        expected_h = cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), h0)
+        expected_logp = torch.log_softmax(m.out(torch.cat([expected_h, ctx], -1)), -1)
+        logp, new = m.decode_step(state, tokens)
+    assert torch.allclose(new["h"], expected_h, atol=1e-5)
+    assert torch.allclose(logp, expected_logp, atol=1e-5)
 
 
 def _tiny_trainer(tmp_path, name, seed=0):
@@ -247,3 +272,27 @@ def test_batch_predict_names_the_bad_line(toy_run, tmp_path):
     )
     assert res.exit_code == 1 and f"{bad}:2: unknown value 'FUT' for Tense" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_encoder_equals_packed_nn_gru():
+    """The masked two-direction loop gives torch's packed bidirectional GRU:
+    the same final states and per-position outputs, and the same gradients."""
+    from reinflect.morph import model as morph_model
+
+    cfg = config.MorphModelConfig(**SMALL, source_attention=True)
+    m = morph_model.MSVED(vocab_size=12, tag_sizes=[3], cfg=cfg)
+    ids = torch.randint(4, 12, (4, 6))
+    lengths = torch.tensor([6, 2, 4, 1])
+    states, mask_log, h = m.encode(ids, lengths)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(
+        m.embed(ids), lengths, batch_first=True, enforce_sorted=False
+    )
+    out, h_n = m.encoder(packed)
+    ref_states, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=6)
+    ref_h = torch.cat([h_n[0], h_n[1]], -1)
+    assert torch.allclose(h, ref_h, atol=1e-5)
+    assert torch.allclose(states, ref_states, atol=1e-5)
+    assert (mask_log[1, 2:] < -1e8).all() and (mask_log[1, :2] == 0).all()
+    (grad,) = torch.autograd.grad(h.sum(), m.encoder.weight_hh_l0_reverse)
+    (ref_grad,) = torch.autograd.grad(ref_h.sum(), m.encoder.weight_hh_l0_reverse)
+    assert torch.allclose(grad, ref_grad, atol=1e-5)

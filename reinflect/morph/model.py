@@ -29,15 +29,14 @@ from reinflect.vae import distributions
 NEG = -1e9  # a large negative score for masked attention positions
 
 
-def _attend(keys: torch.Tensor, query: torch.Tensor, mask_log: torch.Tensor) -> torch.Tensor:
-    """Dot-product attention: ``keys`` B x N x D, ``query`` B x D -> context B x D.
-
-    ``mask_log`` (B x N) is added to the scores: 0 where present, NEG (or log
-    of a soft presence) where not. A row with nothing present gets a zero context.
-    """
-    scores = torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1) + mask_log
-    weights = torch.softmax(scores, dim=-1) * (mask_log > NEG / 2).to(keys.dtype)
-    return torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+def _gru_update(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """torch's GRU cell from the input and hidden projections (gates r, u, n)."""
+    i_r, i_u, i_n = gi.chunk(3, dim=-1)
+    h_r, h_u, h_n = gh.chunk(3, dim=-1)
+    r = torch.sigmoid(i_r + h_r)
+    u = torch.sigmoid(i_u + h_u)
+    n = torch.tanh(i_n + r * h_n)
+    return n + u * (h - n)  # = (1 - u) * n + u * h
 
 
 class MSVED(nn.Module):
@@ -70,25 +69,57 @@ class MSVED(nn.Module):
         self.gru_ctx = nn.Linear(ctx, 3 * D, bias=False)
         self.gru_hidden = nn.Linear(D, 3 * D)
         self.out = nn.Linear(D + ctx, vocab_size)
+        # Column j of the present tag values belongs to dimension tag_group[j].
+        group = torch.repeat_interleave(torch.arange(len(tag_sizes)), torch.tensor(tag_sizes) - 1)
+        self.register_buffer(
+            "tag_group", F.one_hot(group, len(tag_sizes)).float(), persistent=False
+        )
 
     # -- encoder and posteriors ------------------------------------------------
 
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor):
         """Characters ``B x L`` (the first ``lengths`` real) ->
-        (states ``B x L x 2H``, mask_log ``B x L``, summary h ``B x 2H``)."""
-        emb = self.embed(ids)
-        packed = nn.utils.rnn.pack_padded_sequence(
-            emb, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False
-        )
-        out, h_n = self.encoder(packed)
-        states, _ = nn.utils.rnn.pad_packed_sequence(
-            out, batch_first=True, total_length=ids.shape[1]
-        )
-        mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
-        mask_log = torch.zeros(mask.shape, device=ids.device, dtype=states.dtype).masked_fill(
-            ~mask, NEG
-        )
-        return states, mask_log, torch.cat([h_n[0], h_n[1]], dim=-1)
+        (states ``B x L x 2H`` or None, mask_log ``B x L``, summary h ``B x 2H``).
+
+        The bidirectional GRU of ``self.encoder`` (its weights; the result equals
+        ``nn.GRU`` on the packed sequence), run as one masked loop over both
+        directions with the input projection looked up per character instead
+        of multiplied per position. The per-position states are returned only
+        when the model attends over the source.
+        """
+        g = self.encoder
+        B, L = ids.shape
+        H = g.hidden_size
+        pos = torch.arange(L, device=ids.device)
+        mask = pos[None, :] < lengths[:, None]
+        # The backward direction reads each word reversed within its own length.
+        rev = (lengths[:, None] - 1 - pos[None, :]).clamp(min=0)
+        x = torch.cat(
+            [
+                F.embedding(ids, self.embed.weight @ g.weight_ih_l0.t() + g.bias_ih_l0),
+                F.embedding(
+                    ids.gather(1, rev),
+                    self.embed.weight @ g.weight_ih_l0_reverse.t() + g.bias_ih_l0_reverse,
+                ),
+            ]
+        )  # 2B x L x 3H: forward rows, then backward rows
+        w_hh = torch.stack([g.weight_hh_l0, g.weight_hh_l0_reverse]).transpose(1, 2)
+        b_hh = torch.stack([g.bias_hh_l0, g.bias_hh_l0_reverse]).unsqueeze(1)
+        keep = torch.cat([mask, mask]).unsqueeze(-1)  # a finished word keeps its state
+        h = x.new_zeros(2 * B, H)
+        outs = []
+        for x_t, keep_t in zip(x.unbind(1), keep.unbind(1), strict=True):
+            gh = torch.baddbmm(b_hh, h.view(2, B, H), w_hh).view(2 * B, 3 * H)
+            h = torch.where(keep_t, _gru_update(x_t, gh, h), h)
+            outs.append(h)
+        summary = torch.cat([h[:B], h[B:]], dim=-1)
+        mask_log = torch.zeros(mask.shape, device=ids.device, dtype=h.dtype).masked_fill(~mask, NEG)
+        states = None
+        if self.cfg.source_attention:
+            seq = torch.stack(outs, dim=1)
+            backward = seq[B:].gather(1, rev.unsqueeze(-1).expand(B, L, H))
+            states = torch.cat([seq[:B], backward], dim=-1) * mask.unsqueeze(-1).to(h.dtype)
+        return states, mask_log, summary
 
     def posterior(self, h: torch.Tensor) -> distributions.DiagGaussian:
         """q(z|x) from the encoder summary ``B x 2H``."""
@@ -100,75 +131,113 @@ class MSVED(nn.Module):
         return [head(h) for head in self.y_heads]
 
     # -- decoder ---------------------------------------------------------------
+    #
+    # The plain formulation (the paper's): tag vectors v_k = y_k T_k, a context
+    # c = sum_k a_k v_k with a = softmax_k(v_k . W_q h) over the present tags,
+    # the GRU input [emb; z; c] and the output layer on [h; c]. Everything in it
+    # is linear in y and in the character embedding, so it is computed here on
+    # the *tag values* (S = sum_k (C_k - 1) rows, a few dozen) and on the
+    # *vocabulary* instead of on every row at every step: the per-step work is
+    # one B x S by S x (3D + V) product instead of B x 200 by 200 x (3D + V)
+    # plus a B x 300 by 300 x 3D one. `test_decoder_step_matches_the_plain_formula`
+    # checks the result against the plain formulation.
 
-    def tag_vectors(self, ys: list[torch.Tensor]):
-        """One-hot or relaxed ``ys`` ->
-        (tag vectors ``B x K x T``, presence log-mask ``B x K``, e_y ``B x T``)."""
-        vecs, presence = [], []
-        for y, table in zip(ys, self.tag_tables, strict=True):
-            # Row 0 is "absent": it contributes nothing.
-            vecs.append(y[:, 1:] @ table[1:])
-            presence.append(1.0 - y[:, 0])
-        v = torch.stack(vecs, dim=1)
-        p = torch.stack(presence, dim=1)
+    def _tag_rows(self, ys: list[torch.Tensor]):
+        """Present-value columns of ``ys`` side by side (``B x S``; the absent
+        class 0 of every dimension left out) and the presence log-mask ``B x K``."""
+        y_cat = torch.cat([y[:, 1:] for y in ys], dim=1)
+        p = torch.stack([1.0 - y[:, 0] for y in ys], dim=1)
         mask_log = torch.where(p > 0, torch.log(p.clamp(min=1e-6)), torch.full_like(p, NEG))
-        return v, mask_log, torch.tanh(v.sum(1) + self.tag_bias)
+        return y_cat, mask_log
 
     def start(
         self, z: torch.Tensor, ys: list[torch.Tensor], source=None
     ) -> dict[str, torch.Tensor]:
-        """The decoder state for latent ``z`` (B x Z) and tags ``ys``.
+        """The decoder state for latent ``z`` (B x Z) and tags ``ys`` (one-hot or
+        relaxed, one ``B x C_k`` per dimension).
 
         ``source`` is ``(states, mask_log)`` of the encoder, for source attention.
+        Keys starting with ``_`` are shared by all rows (not reordered).
         """
-        tags, tag_mask, e_y = self.tag_vectors(ys)
+        T, D = self.cfg.tag_embedding, self.cfg.decoder_hidden
+        y_cat, tag_mask = self._tag_rows(ys)
+        values = torch.cat([t[1:] for t in self.tag_tables], dim=0)  # S x T
+        e_y = torch.tanh(y_cat @ values + self.tag_bias)
         state = {
             "h": torch.tanh(self.init(torch.cat([z, e_y], dim=-1))),
             # z enters every step through the same weights: project it once.
             "z_in": self.gru_z(z),
-            "tags": tags,
+            "y": y_cat,
             "tag_mask": tag_mask,
+            # Per tag value: its attention key and its shares of the GRU input
+            # and of the output layer.
+            "_tag_keys": values @ self.tag_query.weight,  # S x D
+            "_tag_proj": values
+            @ torch.cat([self.gru_ctx.weight[:, :T], self.out.weight[:, D : D + T]]).t(),
         }
         if self.cfg.source_attention:
             if source is None:
                 raise ValueError("this model attends over the source: pass source=(states, mask)")
-            state["src"], state["src_mask"] = source
+            states, mask = source
+            state |= {
+                "src_keys": states @ self.src_query.weight,  # B x L x D
+                "src_proj": states
+                @ torch.cat([self.gru_ctx.weight[:, T:], self.out.weight[:, D + T :]]).t(),
+                "src_mask": mask,
+            }
         return state
 
-    def _contexts(self, state) -> torch.Tensor:
-        h = state["h"]
-        ctx = [_attend(state["tags"], self.tag_query(h), state["tag_mask"])]
-        if self.cfg.source_attention:
-            ctx.append(_attend(state["src"], self.src_query(h), state["src_mask"]))
-        return torch.cat(ctx, dim=-1)
+    @staticmethod
+    def _masked_softmax(scores: torch.Tensor, mask_log: torch.Tensor) -> torch.Tensor:
+        """Attention weights; a row with nothing present gets all zeros."""
+        w = torch.softmax(scores + mask_log, dim=-1)
+        return w * (mask_log > NEG / 2).to(w.dtype)
 
-    def _embed_in(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The GRU input projection of character embeddings, ``... x 3D``."""
-        return self.gru_emb(self.embed(tokens))
+    def _contexts(self, state, h: torch.Tensor) -> torch.Tensor:
+        """The contexts' shares of [GRU input (3D) | output logits (V)], ``B x (3D+V)``,
+        from attention keyed by the previous state ``h``."""
+        group = self.tag_group
+        # Score of dimension k = v_k . W_q h = sum of the present value's key . h.
+        scores = ((h @ state["_tag_keys"].t()) * state["y"]) @ group
+        w = self._masked_softmax(scores, state["tag_mask"])
+        ctx = ((w @ group.t()) * state["y"]) @ state["_tag_proj"]
+        if self.cfg.source_attention:
+            scores = (state["src_keys"] @ h.unsqueeze(-1)).squeeze(-1)
+            w = self._masked_softmax(scores, state["src_mask"])
+            ctx = ctx + (w.unsqueeze(1) @ state["src_proj"]).squeeze(1)
+        return ctx
+
+    def _input_table(self) -> torch.Tensor:
+        """The GRU input projection of every character's embedding, ``(V + 1) x 3D``;
+        the last row, zero, is a dropped input."""
+        table = self.embed.weight @ self.gru_emb.weight.t()
+        return torch.cat([table, table.new_zeros(1, table.shape[1])])
 
     def _step(self, state, emb_in: torch.Tensor):
-        """One GRU step (torch's GRUCell equations) on [embedding; z; contexts], with
-        the embedding and z parts of the input projection precomputed."""
-        ctx = self._contexts(state)
-        gi = emb_in + state["z_in"] + self.gru_ctx(ctx)
-        gh = self.gru_hidden(state["h"])
-        i_r, i_u, i_n = gi.chunk(3, dim=-1)
-        h_r, h_u, h_n = gh.chunk(3, dim=-1)
-        r = torch.sigmoid(i_r + h_r)
-        u = torch.sigmoid(i_u + h_u)
-        n = torch.tanh(i_n + r * h_n)
-        h = n + u * (state["h"] - n)  # = (1 - u) * n + u * h
-        return torch.cat([h, ctx], dim=-1), {**state, "h": h}
+        """One GRU step (torch's GRUCell equations) on [embedding; z; contexts] with
+        every input projection precomputed. Returns (the contexts' share of the
+        output logits, the new state)."""
+        h_prev = state["h"]
+        D3 = 3 * self.cfg.decoder_hidden
+        ctx = self._contexts(state, h_prev)
+        gi = emb_in + state["z_in"] + ctx[:, :D3]
+        h = _gru_update(gi, self.gru_hidden(h_prev), h_prev)
+        return ctx[:, D3:], {**state, "h": h}
+
+    def _logits(self, h: torch.Tensor, ctx_out: torch.Tensor) -> torch.Tensor:
+        """Output logits: the layer on [h; contexts], the context part precomputed."""
+        D = self.cfg.decoder_hidden
+        return F.linear(h, self.out.weight[:, :D], self.out.bias) + ctx_out
 
     def decode_step(self, state, tokens: torch.Tensor):
         """One step: previous tokens ``B`` -> (log-probabilities ``B x V``, new state)."""
-        features, state = self._step(state, self._embed_in(tokens))
-        return F.log_softmax(self.out(features), dim=-1), state
+        ctx_out, state = self._step(state, F.embedding(tokens, self._input_table()))
+        return F.log_softmax(self._logits(state["h"], ctx_out), dim=-1), state
 
     @staticmethod
     def reorder(state: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Select rows ``index`` of every state tensor (beam search)."""
-        return {k: v.index_select(0, index) for k, v in state.items()}
+        """Select rows ``index`` of every per-row state tensor (beam search)."""
+        return {k: v if k.startswith("_") else v.index_select(0, index) for k, v in state.items()}
 
     def log_likelihood(self, state, targets: torch.Tensor) -> torch.Tensor:
         """Teacher-forced log p(targets | state): ``targets`` B x T (ending in EOS,
@@ -176,17 +245,18 @@ class MSVED(nn.Module):
         """
         B, T = targets.shape
         prev = torch.cat([torch.full((B, 1), BOS, device=targets.device), targets[:, :-1]], dim=1)
-        emb = self._embed_in(prev)
+        table = self._input_table()
         if self.training and self.cfg.word_dropout > 0:
-            # Dropping a whole embedding zeroes its share of the input projection.
-            keep = torch.rand(B, T, 1, device=emb.device) >= self.cfg.word_dropout
-            emb = emb * keep.to(emb.dtype)
-        feats = []
-        # unbind, not emb[:, t]: the backward of T index ops would each zero-fill a
-        # gradient the size of all of emb; unbind's backward is one stack.
-        for emb_t in emb.unbind(1):
-            f, state = self._step(state, emb_t)
-            feats.append(f)
-        logp = F.log_softmax(self.out(torch.stack(feats, dim=1)), dim=-1)
+            # A dropped input reads the table's zero row: its embedding, and so its
+            # share of the GRU input, is zero.
+            drop = torch.rand(B, T, device=prev.device) < self.cfg.word_dropout
+            prev = prev.masked_fill(drop, table.shape[0] - 1)
+        hs, outs = [], []
+        for prev_t in prev.unbind(1):
+            ctx_out, state = self._step(state, F.embedding(prev_t, table))
+            hs.append(state["h"])
+            outs.append(ctx_out)
+        logits = self._logits(torch.stack(hs, dim=1), torch.stack(outs, dim=1))
+        logp = F.log_softmax(logits, dim=-1)
         token_logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         return (token_logp * (targets != PAD).to(token_logp.dtype)).sum(-1)

@@ -44,9 +44,10 @@ def labeled(
     src, src_len = batch["source"], batch["source_len"]
     tgt, tgt_len = batch["target"], batch["target_len"]
     y_t = batch["tags"]  # B x K
-    # Encoders read the characters without the EOS that the decoder targets end in.
-    s_states, s_mask, h_s = model.encode(src, src_len - 1)
-    t_states, t_mask, h_t = model.encode(tgt, tgt_len - 1)
+    # One encoder pass over both words; it reads the characters without the EOS
+    # that the decoder targets end in.
+    states, mask, h = model.encode(_stack_rows([src, tgt], PAD), torch.cat([src_len, tgt_len]) - 1)
+    h_s, h_t = h.chunk(2)
     q_s, q_t = model.posterior(h_s), model.posterior(h_t)
     z_s, z_t = q_s.rsample(), q_t.rsample()
     ys_logits, yt_logits = model.tag_logits(h_s), model.tag_logits(h_t)
@@ -58,13 +59,8 @@ def labeled(
 
     z = torch.cat([z_s, z_t, z_s, z_t])
     y = [torch.cat([a, b, b, a]) for a, b in zip(yt, ys, strict=True)]
-    source = None
-    if model.cfg.source_attention:
-        # Each row attends over the word its z came from.
-        source = (
-            _stack_rows([s_states, t_states, s_states, t_states], 0.0),
-            _stack_rows([s_mask, t_mask, s_mask, t_mask], morph_model.NEG),
-        )
+    # With source attention each row attends over the word its z came from.
+    source = (torch.cat([states, states]), torch.cat([mask, mask])) if states is not None else None
     targets = _stack_rows([tgt, src, src, tgt], PAD)
     logp = model.log_likelihood(model.start(z, y, source), targets).view(4, -1)
     recon = logp.sum(0)
