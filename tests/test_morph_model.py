@@ -296,3 +296,40 @@ def test_encoder_equals_packed_nn_gru():
     (grad,) = torch.autograd.grad(h.sum(), m.encoder.weight_hh_l0_reverse)
     (ref_grad,) = torch.autograd.grad(ref_h.sum(), m.encoder.weight_hh_l0_reverse)
     assert torch.allclose(grad, ref_grad, atol=1e-5)
+
+
+def test_batched_beam_search_equals_a_plain_one():
+    """The vectorized beam (live rows only, finished ones frozen) finds the same
+    hypotheses and scores as a per-hypothesis Python beam search."""
+    from reinflect.morph import model as morph_model
+    from reinflect.morph.vocab import BOS, EOS, PAD
+
+    torch.manual_seed(3)
+    cfg = config.MorphModelConfig(**SMALL)
+    m = morph_model.MSVED(vocab_size=9, tag_sizes=[3, 2], cfg=cfg).eval()
+    with torch.no_grad():
+        m.out.bias[EOS] += 2.0  # let some hypotheses end early
+    B, K, T = 3, 3, 6
+    z = torch.randn(B, cfg.latent)
+    ys = [torch.nn.functional.one_hot(torch.randint(0, c, (B,)), c).float() for c in (3, 2)]
+    got = decoding.beam_search(m, m.start(z, ys), beam=K, max_length=T, nbest=K)
+    for b in range(B):
+        one = m.start(z[b : b + 1], [y[b : b + 1] for y in ys])
+        beams = [([], 0.0, one, BOS, False)]
+        for _ in range(T):
+            cand = []
+            for ids, score, state, tok, done in beams:
+                if done:
+                    cand.append((ids, score, state, tok, True))
+                    continue
+                with torch.no_grad():
+                    logp, new = m.decode_step(state, torch.tensor([tok]))
+                for v in range(logp.shape[-1]):
+                    cand.append((ids + [v], score + float(logp[0, v]), new, v, v == EOS))
+            beams = sorted(cand, key=lambda c: -c[1])[:K]
+            if all(c[4] for c in beams):
+                break
+        want = [([t for t in ids if t not in (PAD, EOS)], s) for ids, s, *_ in beams]
+        assert [ids for ids, _ in got[b]] == [ids for ids, _ in want]
+        assert got[b][0][1] == pytest.approx(want[0][1], abs=1e-4)
+        assert [s for _, s in got[b]] == pytest.approx([s for _, s in want], abs=1e-4)

@@ -1,10 +1,12 @@
 """Greedy and batched beam search over ``model.decode_step``.
 
-Both are pure functions of a model exposing ``decode_step(state, tokens) ->
-(log_probs B x V, state)`` and ``reorder(state, index)``, and a start
-state. Hypotheses stop at EOS (the original MSVED code tested the hidden
-state instead, so its hypotheses never stopped). Beam search is vectorized
-over batch x beam: no Python loop over hypotheses. With beam 1 it is greedy.
+Both are pure functions of a start state and a model exposing
+``decode_step(state, tokens, rows) -> (log_probs of those rows, state)``, which
+advances only the given rows (finished hypotheses cost nothing), and
+``reorder(state, index, hypotheses_only=...)``. Hypotheses stop at EOS (the
+original MSVED code tested the hidden state instead, so its hypotheses never
+stopped). Beam search is vectorized over batch x beam: no Python loop over
+hypotheses. With beam 1 it is greedy.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ def greedy(model, state, *, max_length: int = 50) -> tuple[torch.Tensor, torch.T
     score = torch.zeros(B, device=device)
     out = []
     for _ in range(max_length):
-        logp, state = model.decode_step(state, tokens)
-        best, tokens = logp.max(-1)
-        tokens = tokens.masked_fill(done, PAD)
-        score = score + best.masked_fill(done, 0.0)
+        rows = (~done).nonzero().squeeze(1)
+        logp, state = model.decode_step(state, tokens[rows], rows)
+        best, tok = logp.max(-1)
+        tokens = torch.full_like(tokens, PAD).index_copy(0, rows, tok)
+        score = score.index_add(0, rows, best)
         out.append(tokens)
         done = done | (tokens == EOS)
         if bool(done.all()):
@@ -54,18 +57,20 @@ def beam_search(
     finished = torch.zeros(B, K, dtype=torch.bool, device=device)
     history = torch.zeros(B, K, 0, dtype=torch.long, device=device)
     for _ in range(max_length):
-        logp, state = model.decode_step(state, tokens)
-        V = logp.shape[-1]
-        logp = logp.view(B, K, V)
-        # A finished hypothesis continues only with PAD, at no cost.
-        frozen = torch.full_like(logp, float("-inf"))
-        frozen[..., PAD] = 0.0
-        logp = torch.where(finished.unsqueeze(-1), frozen, logp)
+        # Only live hypotheses advance; a finished one continues with PAD at no cost
+        # (and so does an empty slot of the first step).
+        live_mask = ~finished & (scores > float("-inf"))
+        rows = live_mask.view(-1).nonzero().squeeze(1)
+        live, state = model.decode_step(state, tokens[rows], rows)
+        V = live.shape[-1]
+        logp = torch.full((B * K, V), float("-inf"), device=device, dtype=live.dtype)
+        logp[:, PAD] = 0.0
+        logp = logp.index_copy(0, rows, live).view(B, K, V)
         cand = (scores.unsqueeze(-1) + logp).view(B, K * V)
         scores, flat = cand.topk(K, dim=-1)
         origin, tok = flat // V, flat % V
         rows = (origin + torch.arange(B, device=device).unsqueeze(1) * K).view(-1)
-        state = model.reorder(state, rows)
+        state = model.reorder(state, rows, hypotheses_only=True)
         history = torch.cat(
             [history.gather(1, origin.unsqueeze(-1).expand_as(history)), tok.unsqueeze(-1)], -1
         )

@@ -30,13 +30,12 @@ NEG = -1e9  # a large negative score for masked attention positions
 
 
 def _gru_update(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """torch's GRU cell from the input and hidden projections (gates r, u, n)."""
-    i_r, i_u, i_n = gi.chunk(3, dim=-1)
-    h_r, h_u, h_n = gh.chunk(3, dim=-1)
-    r = torch.sigmoid(i_r + h_r)
-    u = torch.sigmoid(i_u + h_u)
-    n = torch.tanh(i_n + r * h_n)
-    return n + u * (h - n)  # = (1 - u) * n + u * h
+    """torch's GRU cell from the input and hidden projections (gates r, u, n), in
+    few fused operations: h' = (1 - u) n + u h = lerp(n, h, u)."""
+    D = h.shape[-1]
+    r, u = torch.sigmoid(gi[..., : 2 * D] + gh[..., : 2 * D]).chunk(2, dim=-1)
+    n = torch.tanh(torch.addcmul(gi[..., 2 * D :], r, gh[..., 2 * D :]))
+    return torch.lerp(n, h, u)
 
 
 class MSVED(nn.Module):
@@ -229,15 +228,35 @@ class MSVED(nn.Module):
         D = self.cfg.decoder_hidden
         return F.linear(h, self.out.weight[:, :D], self.out.bias) + ctx_out
 
-    def decode_step(self, state, tokens: torch.Tensor):
-        """One step: previous tokens ``B`` -> (log-probabilities ``B x V``, new state)."""
+    def decode_step(self, state, tokens: torch.Tensor, rows: torch.Tensor | None = None):
+        """One step: previous tokens -> (log-probabilities, new state).
+
+        With ``rows`` (indices into the state) only those rows advance: ``tokens``
+        and the log-probabilities are theirs, and the other rows keep their
+        state (finished hypotheses cost nothing).
+        """
+        if rows is not None:
+            logp, sub = self.decode_step(self.reorder(state, rows), tokens)
+            return logp, {**state, "h": state["h"].index_copy(0, rows, sub["h"])}
         ctx_out, state = self._step(state, F.embedding(tokens, self._input_table()))
         return F.log_softmax(self._logits(state["h"], ctx_out), dim=-1), state
 
     @staticmethod
-    def reorder(state: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Select rows ``index`` of every per-row state tensor (beam search)."""
-        return {k: v if k.startswith("_") else v.index_select(0, index) for k, v in state.items()}
+    def reorder(
+        state: dict[str, torch.Tensor], index: torch.Tensor, *, hypotheses_only: bool = False
+    ) -> dict[str, torch.Tensor]:
+        """Select rows ``index`` of the per-row state tensors (beam search).
+
+        With ``hypotheses_only`` only the decoder state is selected: beam search
+        moves hypotheses within one input's beam, where z, the tags and the
+        source are the same.
+        """
+        return {
+            k: v
+            if k.startswith("_") or (hypotheses_only and k != "h")
+            else v.index_select(0, index)
+            for k, v in state.items()
+        }
 
     def log_likelihood(self, state, targets: torch.Tensor) -> torch.Tensor:
         """Teacher-forced log p(targets | state): ``targets`` B x T (ending in EOS,
