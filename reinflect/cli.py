@@ -221,14 +221,21 @@ def morph_train(
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[
+        str, typer.Option(help="auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16.")
+    ] = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt.
 
     With neither --train nor --dev it trains on the bundled English sample.
+    Under ``torchrun --nproc-per-node N -m reinflect train ...`` it trains data
+    parallel (gloo on CPU, nccl on CUDA). SIGINT/SIGTERM saves OUT/last.pt and
+    exits 130/143; --resume continues exactly.
     """
     from reinflect import config
+    from reinflect import train as training
     from reinflect.morph import run
 
     if train is None and dev is None:
@@ -250,6 +257,7 @@ def morph_train(
         lr=lr,
         seed=seed,
         device=device,
+        precision=precision,
     )
     trainer = _guard(
         run.Trainer,
@@ -263,12 +271,20 @@ def morph_train(
         fmt=_fmt(fmt),
         progress=progress,
     )
-    if not supervised_only:
+    main = trainer.dist.main
+    if not supervised_only and main:
         c = trainer.unlabeled_counts
         typer.echo(f"unlabeled words: {c.get('total', 0)} ({json.dumps(c)})", err=True)
     if resume:
         _guard(trainer.resume)
-    summary = _guard(trainer.fit)
+    try:
+        summary = _guard(trainer.fit)
+    except training.Interrupted as e:
+        if main:
+            typer.echo(str(e), err=True)
+        raise typer.Exit(e.code) from None
+    if not main:
+        return
     typer.echo(
         f"best dev accuracy {summary['best_dev_accuracy']:.2f}% at step {summary['best_step']}; "
         f"saved {out / 'model.pt'}"

@@ -101,6 +101,7 @@ class MorphTrainConfig:
     wordfreq_words: int = 20_000  # from wordfreq where the language has a list
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU (see train.autocast)
 
     def __post_init__(self) -> None:
         if isinstance(self.kl, dict):

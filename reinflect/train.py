@@ -1,15 +1,20 @@
-"""Model-agnostic training utilities: seeding, devices, metric logs, budgets."""
+"""Model-agnostic training utilities: seeding, devices and precision, data
+parallelism, interruption, metric logs, budgets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import random
+import signal
 import time
 from pathlib import Path
 
 import torch
+
+from reinflect.errors import ReinflectError
 
 
 def machine() -> dict:
@@ -35,6 +40,103 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def autocast(device: torch.device, precision: str = "auto"):
+    """The one switch for mixed precision: a context for the forward pass.
+
+    ``auto`` is bf16 autocast on a CUDA device that supports it and fp32
+    elsewhere; ``bf16`` asks for bf16 autocast on any device (on CPU it pays
+    where the processor has bf16 instructions, AVX512-BF16 or AMX).
+    """
+    if precision not in PRECISIONS:
+        raise ReinflectError(
+            f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
+        )
+    if precision == "auto":
+        bf16_ok = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        precision = "bf16" if bf16_ok else "fp32"
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """A CUDA or CPU allocation failure (torch raises several types for it)."""
+    if isinstance(error, torch.cuda.OutOfMemoryError | MemoryError):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+class Distributed:
+    """Data parallelism under ``torchrun`` (WORLD_SIZE > 1 in the environment):
+    the process group (nccl on CUDA, gloo on CPU), this process's rank and its
+    device. A single process is rank 0 of 1 and needs none of it."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.device = device
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if device.type == "cuda":
+                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+                torch.cuda.set_device(self.device)
+            if not dist.is_initialized():
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    @property
+    def main(self) -> bool:
+        """Only the main process writes checkpoints, logs and progress."""
+        return self.rank == 0
+
+    def any(self, *flags: bool) -> list[bool]:
+        """Each flag, true if it is true on any rank (so all ranks decide alike)."""
+        if self.world == 1:
+            return list(flags)
+        import torch.distributed as dist
+
+        t = torch.tensor([float(f) for f in flags], device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return [bool(v) for v in t.tolist()]
+
+
+class Interrupted(Exception):
+    """Training stopped by SIGINT or SIGTERM after writing a resumable checkpoint;
+    the process should exit with ``code`` (128 + the signal number)."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.code = 128 + signum
+
+
+@contextlib.contextmanager
+def catch_signals():
+    """While training, SIGINT and SIGTERM only set ``caught[0]`` to the signal
+    number, so the loop can finish its step and checkpoint; the previous
+    handlers come back afterwards. (A no-op outside the main thread.)"""
+    caught: list[int | None] = [None]
+
+    def handler(signum, frame):
+        caught[0] = signum
+
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    try:
+        previous = {s: signal.signal(s, handler) for s in sigs}
+    except ValueError:  # not the main thread
+        previous = {}
+    try:
+        yield caught
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 class MetricsLog:

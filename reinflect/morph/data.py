@@ -9,7 +9,7 @@ by length and cut into batches, and the batches shuffled again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -85,9 +85,42 @@ def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def endless(
-    lengths: Sequence[int], batch_size: int, *, generator: torch.Generator
-) -> Iterator[list[int]]:
-    """Bucketed batches forever, reshuffled on every pass."""
-    while True:
-        yield from bucket_batches(lengths, batch_size, generator=generator)
+class BatchStream:
+    """Bucketed batches forever, reshuffled on every pass, with a position that a
+    checkpoint can save and restore exactly (``state_dict``).
+
+    Under data parallelism every rank draws the same global batches (same seed)
+    and keeps its own share, rows ``rank::world``.
+    """
+
+    def __init__(
+        self, lengths: Sequence[int], batch_size: int, *, seed: int, rank: int = 0, world: int = 1
+    ) -> None:
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.rank, self.world = rank, world
+        self.gen = torch.Generator().manual_seed(seed)
+        self._new_pass()
+
+    def _new_pass(self) -> None:
+        self.pass_rng = self.gen.get_state()
+        self.batches = bucket_batches(self.lengths, self.batch_size, generator=self.gen)
+        self.pos = 0
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> list[int]:
+        if self.pos >= len(self.batches):
+            self._new_pass()
+        batch = self.batches[self.pos]
+        self.pos += 1
+        return batch[self.rank :: self.world]
+
+    def state_dict(self) -> dict:
+        return {"pass_rng": self.pass_rng, "pos": self.pos}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.gen.set_state(state["pass_rng"])
+        self._new_pass()
+        self.pos = state["pos"]

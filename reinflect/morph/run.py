@@ -4,16 +4,25 @@ Labeled batches and unlabeled batches are interleaved one to one (MSVED:
 20 + 20 words; larger here). The dev set is decoded greedily every
 ``eval_every`` updates; the best dev exact-match checkpoint is kept in
 ``model.pt`` (atomic write) and the latest state in ``last.pt`` for
-``--resume``. Metrics go to ``metrics.jsonl``.
+``--resume``: model, optimizer, RNG states and the position of both batch
+streams, so a resumed run continues exactly where it stopped. SIGINT or
+SIGTERM finishes the current update, writes ``last.pt`` and exits 130 / 143.
+Metrics go to ``metrics.jsonl``.
+
+Under ``torchrun`` the model is wrapped in DistributedDataParallel: every rank
+takes its share of each global batch, gradients are averaged, and only rank 0
+writes. A non-finite loss skips its batch (on all ranks) with a warning, and
+stops training when it keeps happening; ``model.pt`` is only ever replaced by
+a better checkpoint.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
+import signal
 from pathlib import Path
 
 import torch
@@ -33,16 +42,40 @@ def guess_language(path: str | os.PathLike) -> str | None:
     return m.group(1) if m else None
 
 
+MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
+
+
 def _collate(ds, idx: list[int], device) -> dict[str, torch.Tensor]:
     rows = ds[idx]
     out = {}
     for key in ("source", "target", "word"):
         if key in rows:
-            ids, lengths = data.pad(rows[key])
-            out[key], out[f"{key}_len"] = ids.to(device), lengths.to(device)
+            out[key], out[f"{key}_len"] = data.pad(rows[key])
     if "tags" in rows:
-        out["tags"] = torch.tensor(rows["tags"], device=device)
+        out["tags"] = torch.tensor(rows["tags"])
+    if device.type == "cuda":  # pinned host memory lets the copy overlap compute
+        return {k: v.pin_memory().to(device, non_blocking=True) for k, v in out.items()}
     return out
+
+
+class _Objective(torch.nn.Module):
+    """The training loss as a module, so DistributedDataParallel can wrap it."""
+
+    def __init__(self, model: morph_model.MSVED) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch, unlabeled_batch, *, kl_weight, temperature, alpha, unlabeled_weight):
+        loss, stats = objective.labeled(
+            self.model, batch, kl_weight=kl_weight, temperature=temperature, alpha=alpha
+        )
+        if unlabeled_batch is not None:
+            u_loss, u_stats = objective.unlabeled(
+                self.model, unlabeled_batch, kl_weight=kl_weight, temperature=temperature
+            )
+            loss = loss + unlabeled_weight * u_loss
+            stats = stats | {f"u_{k}": v for k, v in u_stats.items()} | {"loss": loss.detach()}
+        return loss, stats
 
 
 class Trainer:
@@ -66,7 +99,9 @@ class Trainer:
         self.out = Path(out_dir)
         self.progress = progress
         train.seed_everything(self.tcfg.seed)
-        self.device = train.pick_device(self.tcfg.device)
+        self.dist = train.Distributed(train.pick_device(self.tcfg.device))
+        self.device = self.dist.device
+        train.autocast(self.device, self.tcfg.precision)  # an unknown value fails here
         train_path = unlabeled.refuse_test(train_path)
         dev_path = unlabeled.refuse_test(dev_path)
         self.train_ex = formats.read(train_path, fmt)
@@ -109,8 +144,29 @@ class Trainer:
         self.model = morph_model.MSVED(
             vocab_size=len(self.vocab), tag_sizes=self.schema.sizes, cfg=self.mcfg
         ).to(self.device)
+        self.objective: torch.nn.Module = _Objective(self.model)
+        if self.dist.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.objective = DistributedDataParallel(self.objective)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.tcfg.lr)
-        self.gen = torch.Generator().manual_seed(self.tcfg.seed)
+        shard = {"rank": self.dist.rank, "world": self.dist.world}
+        self.lab_stream = data.BatchStream(
+            [len(s) for s in self.train_ds["source"]],
+            self.tcfg.batch_size,
+            seed=self.tcfg.seed,
+            **shard,
+        )
+        self.unl_stream = (
+            data.BatchStream(
+                [len(w) for w in self.unl_ds["word"]],
+                self.tcfg.unlabeled_batch,
+                seed=self.tcfg.seed + 1,
+                **shard,
+            )
+            if self.unl_ds is not None
+            else None
+        )
         self.step = 0
         self.best = -1.0
         self.best_step = 0
@@ -135,23 +191,44 @@ class Trainer:
             p |= {
                 "optimizer": self.opt.state_dict(),
                 "torch_rng": torch.get_rng_state(),
-                "batch_rng": self.gen.get_state(),
+                "labeled_stream": self.lab_stream.state_dict(),
                 "best_step": self.best_step,
                 "bad_checks": self.bad_checks,
                 "elapsed": self.elapsed,
             }
+            if self.unl_stream is not None:
+                p["unlabeled_stream"] = self.unl_stream.state_dict()
+            if torch.cuda.is_available():
+                p["cuda_rng"] = torch.cuda.get_rng_state_all()
         return p
 
+    def save(self, name: str, *, full: bool) -> None:
+        if self.dist.main:
+            checkpoint.save(self.out / name, self.payload(full=full))
+
     def resume(self) -> None:
-        p = checkpoint.load(self.out / "last.pt", kind=inference.KIND)
+        path = self.out / "last.pt"
+        p = checkpoint.load(path, kind=inference.KIND)
         if p["schema"] != self.schema.to_dict() or p["vocab"] != self.vocab.proto:
+            raise ReinflectError(f"{path}: was trained on other data; cannot resume")
+        if ("unlabeled_stream" in p) != (self.unl_stream is not None):
             raise ReinflectError(
-                f"{self.out / 'last.pt'}: was trained on other data; cannot resume"
+                f"{path}: was trained {'with' if 'unlabeled_stream' in p else 'without'} "
+                "unlabeled words; resume with the same --supervised-only setting"
             )
-        self.model.load_state_dict(p["model"])
+        try:
+            self.model.load_state_dict(p["model"])
+        except RuntimeError:
+            raise ReinflectError(
+                f"{path}: its model has other sizes or options than these; cannot resume"
+            ) from None
         self.opt.load_state_dict(p["optimizer"])
         torch.set_rng_state(p["torch_rng"])
-        self.gen.set_state(p["batch_rng"])
+        if "cuda_rng" in p and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(p["cuda_rng"])
+        self.lab_stream.load_state_dict(p["labeled_stream"])
+        if self.unl_stream is not None:
+            self.unl_stream.load_state_dict(p["unlabeled_stream"])
         self.step, self.best, self.best_step = p["step"], p["best_dev_accuracy"], p["best_step"]
         self.bad_checks, self.elapsed = p["bad_checks"], p["elapsed"]
 
@@ -168,6 +245,63 @@ class Trainer:
 
     # -- training ----------------------------------------------------------------
 
+    def train_step(
+        self, *, out_of_time: bool = False, signalled: bool = False
+    ) -> tuple[dict[str, float] | None, bool, bool]:
+        """One update on the next labeled (and unlabeled) batch.
+
+        Returns (the loss terms, or None when the batch was skipped for a
+        non-finite loss; ``out_of_time`` and ``signalled``, each true if it is
+        on any rank, so that all ranks stop at the same step).
+        """
+        t = self.tcfg
+        klw = schedules.kl_weight(self.step, t.kl)
+        tau = schedules.temperature(
+            self.step,
+            initial=t.temperature,
+            rate=t.temperature_rate,
+            floor=t.temperature_floor,
+            every=t.temperature_every,
+        )
+        batch = _collate(self.train_ds, next(self.lab_stream), self.device)
+        ub = (
+            _collate(self.unl_ds, next(self.unl_stream), self.device)
+            if self.unl_stream is not None
+            else None
+        )
+        try:
+            with train.autocast(self.device, t.precision):
+                loss, stats = self.objective(
+                    batch,
+                    ub,
+                    kl_weight=klw,
+                    temperature=tau,
+                    alpha=t.alpha,
+                    unlabeled_weight=t.unlabeled_weight,
+                )
+            bad, out_of_time, signalled = self.dist.any(
+                not bool(torch.isfinite(loss)), out_of_time, signalled
+            )
+            self.opt.zero_grad(set_to_none=True)
+            if not bad:
+                loss.backward()
+                norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip)
+                (bad,) = self.dist.any(not bool(torch.isfinite(norm)))
+                if not bad:
+                    self.opt.step()
+        except Exception as e:
+            if train.is_out_of_memory(e):
+                raise ReinflectError(
+                    f"out of memory on {self.device} at step {self.step} with --batch-size "
+                    f"{t.batch_size}; try --batch-size {max(1, t.batch_size // 2)}"
+                ) from None
+            raise
+        self.step += 1
+        if bad:
+            return None, out_of_time, signalled
+        record = {k: float(v) for k, v in stats.items()} | {"kl_weight": klw, "temperature": tau}
+        return record, out_of_time, signalled
+
     def fit(self) -> dict:
         from tqdm.auto import tqdm
 
@@ -177,97 +311,89 @@ class Trainer:
             # too, so a run depends only on its seed (resume restores the state instead).
             train.seed_everything(t.seed)
         self.out.mkdir(parents=True, exist_ok=True)
-        metrics = train.MetricsLog(self.out / "metrics.jsonl", append=self.step > 0)
-        budget = train.Budget(None if t.max_minutes is None else t.max_minutes - self.elapsed / 60)
-        start_elapsed = self.elapsed
-        lab_iter = data.endless(
-            [len(s) for s in self.train_ds["source"]], t.batch_size, generator=self.gen
-        )
-        unl_iter = (
-            data.endless(
-                [len(w) for w in self.unl_ds["word"]], t.unlabeled_batch, generator=self.gen
-            )
-            if self.unl_ds is not None
+        metrics = (
+            train.MetricsLog(self.out / "metrics.jsonl", append=self.step > 0)
+            if self.dist.main
             else None
         )
-        amp = (
-            torch.autocast("cuda", dtype=torch.bfloat16)
-            if self.device.type == "cuda"
-            else contextlib.nullcontext()
-        )
+        budget = train.Budget(None if t.max_minutes is None else t.max_minutes - self.elapsed / 60)
+        start_elapsed = self.elapsed
         self.model.train()
-        bar = tqdm(total=t.max_steps, initial=self.step, disable=not self.progress, desc="train")
+        bar = tqdm(
+            total=t.max_steps,
+            initial=self.step,
+            disable=not (self.progress and self.dist.main),
+            desc="train",
+        )
         sums: dict[str, float] = {}
-        n = 0
+        n = bad_in_row = 0
         dev = self.best
         stop_reason = "max_steps"
-        while t.max_steps is None or self.step < t.max_steps:
-            klw = schedules.kl_weight(self.step, t.kl)
-            tau = schedules.temperature(
-                self.step,
-                initial=t.temperature,
-                rate=t.temperature_rate,
-                floor=t.temperature_floor,
-                every=t.temperature_every,
-            )
-            batch = _collate(self.train_ds, next(lab_iter), self.device)
-            with amp:
-                loss, stats = objective.labeled(
-                    self.model, batch, kl_weight=klw, temperature=tau, alpha=t.alpha
+        with train.catch_signals() as caught:
+            while t.max_steps is None or self.step < t.max_steps:
+                stats, out_of_time, signalled = self.train_step(
+                    out_of_time=budget.exhausted(), signalled=caught[0] is not None
                 )
-                if unl_iter is not None:
-                    ub = _collate(self.unl_ds, next(unl_iter), self.device)
-                    u_loss, u_stats = objective.unlabeled(
-                        self.model, ub, kl_weight=klw, temperature=tau
-                    )
-                    loss = loss + t.unlabeled_weight * u_loss
-                    stats = (
-                        stats | {f"u_{k}": v for k, v in u_stats.items()} | {"loss": loss.detach()}
-                    )
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip)
-            self.opt.step()
-            self.step += 1
-            n += 1
-            for k, v in stats.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
-            bar.update(1)
-            if self.step % 10 == 0:
-                bar.set_postfix(
-                    loss=f"{loss.item():.2f}",
-                    trans=f"{float(stats['transduction']):.2f}",
-                    klw=f"{klw:.3f}",
-                    tau=f"{tau:.2f}",
-                    dev=f"{dev:.1f}",
-                )
-            out_of_time = budget.exhausted()
-            if self.step % t.eval_every == 0 or out_of_time or self.step == t.max_steps:
-                dev = self.dev_accuracy()
-                self.elapsed = start_elapsed + budget.elapsed
-                record = {k: v / n for k, v in sums.items()}
-                record |= {
-                    "step": self.step,
-                    "dev_accuracy": dev,
-                    "kl_weight": klw,
-                    "temperature": tau,
-                    "seconds": round(self.elapsed, 1),
-                    "labeled_pairs": self.step * t.batch_size,
-                }
-                metrics.write(record)
-                sums, n = {}, 0
-                if dev > self.best:
-                    self.best, self.best_step, self.bad_checks = dev, self.step, 0
-                    checkpoint.save(self.out / "model.pt", self.payload(full=False))
+                if stats is None:
+                    bad_in_row += 1
+                    log.warning("non-finite loss at step %d: batch skipped", self.step)
+                    if bad_in_row >= MAX_BAD_BATCHES:
+                        self.elapsed = start_elapsed + budget.elapsed
+                        raise ReinflectError(
+                            f"the loss was NaN or infinite for {bad_in_row} batches in a row "
+                            f"(last at step {self.step}); training stopped. "
+                            f"{self.out / 'model.pt'} holds the best model so far; try a lower --lr"
+                        )
                 else:
-                    self.bad_checks += 1
-                checkpoint.save(self.out / "last.pt", self.payload(full=True))
-                if self.bad_checks >= t.patience:
-                    stop_reason = "early_stopping"
+                    bad_in_row = 0
+                    n += 1
+                    for k, v in stats.items():
+                        sums[k] = sums.get(k, 0.0) + v
+                bar.update(1)
+                if stats is not None and self.step % 10 == 0:
+                    bar.set_postfix(
+                        loss=f"{stats['loss']:.2f}",
+                        trans=f"{stats['transduction']:.2f}",
+                        klw=f"{stats['kl_weight']:.3f}",
+                        tau=f"{stats['temperature']:.2f}",
+                        dev=f"{dev:.1f}",
+                    )
+                if signalled:
+                    # A signal here or on another rank: keep the run resumable.
+                    self.elapsed = start_elapsed + budget.elapsed
+                    self.save("last.pt", full=True)
+                    bar.close()
+                    signum = caught[0] or signal.SIGTERM
+                    raise train.Interrupted(
+                        signum,
+                        f"interrupted at step {self.step}; {self.out / 'last.pt'} saved, "
+                        "continue with --resume",
+                    )
+                if self.step % t.eval_every == 0 or out_of_time or self.step == t.max_steps:
+                    dev = self.dev_accuracy()
+                    self.elapsed = start_elapsed + budget.elapsed
+                    record = {k: v / max(n, 1) for k, v in sums.items()}
+                    record |= {
+                        "step": self.step,
+                        "dev_accuracy": dev,
+                        "seconds": round(self.elapsed, 1),
+                        "labeled_pairs": self.step * t.batch_size,
+                    }
+                    if metrics is not None:
+                        metrics.write(record)
+                    sums, n = {}, 0
+                    if dev > self.best:
+                        self.best, self.best_step, self.bad_checks = dev, self.step, 0
+                        self.save("model.pt", full=False)
+                    else:
+                        self.bad_checks += 1
+                    self.save("last.pt", full=True)
+                    if self.bad_checks >= t.patience:
+                        stop_reason = "early_stopping"
+                        break
+                if out_of_time:
+                    stop_reason = "time_budget"
                     break
-            if out_of_time:
-                stop_reason = "time_budget"
-                break
         bar.close()
         summary = {
             "best_dev_accuracy": self.best,
@@ -280,6 +406,8 @@ class Trainer:
             "unlabeled_counts": self.unlabeled_counts,
             "tag_dimensions": dict(zip(self.schema.dimensions, self.schema.sizes, strict=True)),
             "device": str(self.device),
+            "processes": self.dist.world,
         }
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        if self.dist.main:
+            (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary

@@ -1,0 +1,291 @@
+"""Training reliability: exact resume after a signal, non-finite losses, out of
+memory, resumable batch streams, and data parallelism over 2 gloo processes."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from reinflect import checkpoint, config, train
+from reinflect.errors import ReinflectError
+from reinflect.morph import data, run
+
+TOY = [
+    ("walk", "V;PST", "walked"),
+    ("walks", "V;PST", "walked"),
+    ("play", "V;PST", "played"),
+    ("plays", "V;PST", "played"),
+    ("jump", "V;3;SG;PRS", "jumps"),
+    ("jumped", "V;3;SG;PRS", "jumps"),
+    ("talk", "V;3;SG;PRS", "talks"),
+    ("talked", "V;3;SG;PRS", "talks"),
+    ("cat", "N;PL", "cats"),
+    ("dog", "N;PL", "dogs"),
+    ("cats", "N;SG", "cat"),
+    ("dogs", "N;SG", "dog"),
+    ("look", "V;PST", "looked"),
+    ("looks", "V;NFIN", "look"),
+    ("played", "V;NFIN", "play"),
+    ("walked", "V;NFIN", "walk"),
+    ("kick", "V;PST", "kicked"),
+    ("kicks", "V;NFIN", "kick"),
+    ("rat", "N;PL", "rats"),
+    ("rats", "N;SG", "rat"),
+]
+SMALL = dict(char_embedding=32, encoder_hidden=64, latent=16, tag_embedding=32, decoder_hidden=64)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _files(d: Path) -> tuple[Path, Path]:
+    d.mkdir(parents=True, exist_ok=True)
+    train_f, dev_f = d / "toy-train", d / "toy-dev"
+    train_f.write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in TOY))
+    dev_f.write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in TOY[:4]))
+    return train_f, dev_f
+
+
+def _trainer(tmp_path, name, *, model_cfg=None, **overrides):
+    train_f, dev_f = _files(tmp_path / "data")
+    cfg = dict(batch_size=8, unlabeled_batch=8, max_steps=8, eval_every=3, wordfreq_words=0)
+    return run.Trainer(
+        train_path=train_f,
+        dev_path=dev_f,
+        out_dir=tmp_path / name,
+        model_cfg=model_cfg or config.MorphModelConfig(**SMALL),
+        train_cfg=config.MorphTrainConfig(**(cfg | overrides)),
+        progress=False,
+    )
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module, atol: float = 0.0) -> None:
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        if atol == 0.0:
+            assert torch.equal(va, vb), k
+        else:
+            assert torch.allclose(va, vb, atol=atol), (k, (va - vb).abs().max())
+
+
+def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path):
+    full = _trainer(tmp_path, "full")
+    full.fit()
+    part = _trainer(tmp_path, "part")
+    step = part.train_step
+
+    def step_with_a_kill(**kw):
+        if part.step == 4:
+            os.kill(os.getpid(), signal.SIGTERM)  # caught: finish the step, save, stop
+        return step(**kw)
+
+    part.train_step = step_with_a_kill
+    with pytest.raises(train.Interrupted) as e:
+        part.fit()
+    assert e.value.code == 143 and "--resume" in str(e.value)
+    assert checkpoint.load(tmp_path / "part" / "last.pt")["step"] == 6
+    again = _trainer(tmp_path, "part")
+    again.resume()
+    summary = again.fit()
+    assert summary["steps"] == 8
+    _same_weights(full.model, again.model)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_batch_stream_resumes_mid_pass_and_shards_by_rank():
+    lengths = [(i * 5) % 11 + 1 for i in range(50)]
+    a = data.BatchStream(lengths, 8, seed=3)
+    for _ in range(9):  # past the end of the first pass (7 batches)
+        next(a)
+    state = a.state_dict()
+    want = [next(a) for _ in range(10)]
+    b = data.BatchStream(lengths, 8, seed=3)
+    b.load_state_dict(state)
+    assert [next(b) for _ in range(10)] == want
+    whole = next(data.BatchStream(lengths, 8, seed=4))
+    parts = [next(data.BatchStream(lengths, 8, seed=4, rank=r, world=2)) for r in (0, 1)]
+    assert sorted(parts[0] + parts[1]) == sorted(whole) and not set(parts[0]) & set(parts[1])
+
+
+def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monkeypatch, caplog):
+    real = run.objective.labeled
+    calls = {"n": 0}
+
+    def sometimes_nan(*args, **kwargs):
+        loss, stats = real(*args, **kwargs)
+        calls["n"] += 1
+        return (loss * float("nan") if calls["n"] == 2 else loss), stats
+
+    monkeypatch.setattr(run.objective, "labeled", sometimes_nan)
+    t = _trainer(tmp_path, "once", max_steps=4)
+    t.fit()
+    assert "non-finite loss at step 2" in caplog.text
+    assert all(torch.isfinite(p).all() for p in t.model.parameters())
+
+    monkeypatch.setattr(run.objective, "labeled", real)
+    t = _trainer(tmp_path, "always", max_steps=3)
+    t.fit()
+    best = (tmp_path / "always" / "model.pt").read_bytes()
+    monkeypatch.setattr(run.objective, "labeled", lambda *a, **k: (torch.tensor(float("inf")), {}))
+    t.tcfg.max_steps = 20
+    with pytest.raises(ReinflectError, match="NaN or infinite for 5 batches in a row"):
+        t.fit()
+    assert (tmp_path / "always" / "model.pt").read_bytes() == best
+
+
+def test_out_of_memory_names_a_smaller_batch(tmp_path, monkeypatch):
+    def oom(*a, **k):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(run.objective, "labeled", oom)
+    with pytest.raises(ReinflectError, match="out of memory .* try --batch-size 4"):
+        _trainer(tmp_path, "oom").fit()
+
+
+def test_unknown_precision_is_refused(tmp_path):
+    with pytest.raises(ReinflectError, match="--precision must be one of auto, fp32, bf16"):
+        _trainer(tmp_path, "p", precision="fp8")
+
+
+def test_bf16_autocast_trains_on_cpu(tmp_path):
+    t = _trainer(tmp_path, "bf16", precision="bf16", max_steps=2, eval_every=2)
+    summary = t.fit()
+    assert summary["steps"] == 2 and all(torch.isfinite(p).all() for p in t.model.parameters())
+
+
+# -- data parallelism -------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _without_noise(monkeypatch_target=None):
+    """Make the objective deterministic (no Gumbel noise, z = mu) so that data
+    parallelism can be compared with one process exactly."""
+    from reinflect.vae import distributions
+
+    def gumbel(logits, *, temperature=1.0, straight_through=True):
+        soft = torch.softmax(logits / temperature, -1)
+        hard = torch.nn.functional.one_hot(soft.argmax(-1), soft.shape[-1]).to(soft.dtype)
+        return hard - soft.detach() + soft
+
+    distributions.gumbel_softmax = gumbel
+    distributions.DiagGaussian.rsample = lambda self: self.mu
+
+
+def _ddp_worker(rank: int, world: int, port: int, tmp: str) -> None:
+    os.environ |= {
+        "RANK": str(rank),
+        "WORLD_SIZE": str(world),
+        "MASTER_ADDR": "127.0.0.1",
+        "MASTER_PORT": str(port),
+    }
+    torch.set_num_threads(1)
+    _without_noise()
+    t = _ddp_trainer(Path(tmp), "ddp")
+    t.fit()
+    if rank == 0:
+        torch.save(t.model.state_dict(), Path(tmp) / "ddp.pt")
+    torch.distributed.destroy_process_group()
+
+
+def _ddp_trainer(tmp_path, name):
+    return _trainer(
+        tmp_path,
+        name,
+        model_cfg=config.MorphModelConfig(**SMALL, word_dropout=0.0),
+        batch_size=10,
+        supervised_only=True,
+        max_steps=4,
+        eval_every=2,
+    )
+
+
+def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
+    """Each rank takes half of every batch and DDP averages the gradients: with
+    the sampling noise switched off the weights equal single-process training."""
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    from reinflect.vae import distributions
+
+    monkeypatch.setattr(distributions, "gumbel_softmax", distributions.gumbel_softmax)
+    monkeypatch.setattr(distributions.DiagGaussian, "rsample", distributions.DiagGaussian.rsample)
+    _without_noise()
+    single = _ddp_trainer(tmp_path, "single")
+    single.fit()
+    ddp = _ddp_trainer(tmp_path, "unused").model  # the same initial weights
+    assert not torch.allclose(ddp.gru_hidden.weight, single.model.gru_hidden.weight, atol=1e-4)
+    ddp.load_state_dict(torch.load(tmp_path / "ddp.pt"))
+    _same_weights(single.model, ddp, atol=1e-5)
+    assert json.loads((tmp_path / "ddp" / "summary.json").read_text())["processes"] == 2
+
+
+def test_torchrun_trains_data_parallel_from_the_cli(tmp_path):
+    train_f, dev_f = _files(tmp_path / "data")
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        str(_free_port()),
+        "-m",
+        "reinflect",
+        "train",
+        "--train",
+        str(train_f),
+        "--dev",
+        str(dev_f),
+        "--out",
+        str(tmp_path / "run"),
+        "--max-steps",
+        "2",
+        "--eval-every",
+        "2",
+        "--batch-size",
+        "8",
+        "--lang",
+        "none",
+        "--no-progress",
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert res.returncode == 0, res.stderr[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] == 2
+    assert res.stdout.count("best dev accuracy") == 1  # only rank 0 reports
+
+
+def test_sigterm_to_the_cli_saves_and_exits_143_then_resumes(tmp_path):
+    train_f, dev_f = _files(tmp_path / "data")
+    out = tmp_path / "run"
+    base = [sys.executable, "-m", "reinflect", "train", "--train", str(train_f)]
+    base += ["--dev", str(dev_f), "--out", str(out), "--batch-size", "4", "--lang", "none"]
+    base += ["--eval-every", "2", "--no-progress", "--supervised-only"]
+    proc = subprocess.Popen(
+        [*base, "--max-steps", "100000"], cwd=REPO, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    while not (out / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "interrupted at step" in err and "Traceback" not in err
+    step = checkpoint.load(out / "last.pt")["step"]
+    res = subprocess.run(
+        [*base, "--max-steps", str(step + 2), "--resume"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert checkpoint.load(out / "last.pt")["step"] == step + 2
