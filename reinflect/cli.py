@@ -6,6 +6,7 @@ options, call the library, and print. Heavy imports happen inside commands so
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from enum import Enum
 from pathlib import Path
@@ -191,6 +192,11 @@ class Format(str, Enum):
     unimorph_ltf = "unimorph-ltf"
 
 
+SKIP_BAD = typer.Option(
+    "--skip-bad-lines", help="Leave out malformed rows (counted on stderr) instead of stopping."
+)
+
+
 def _fmt(value: Format) -> str | None:
     return None if value == Format.auto else value.value
 
@@ -226,6 +232,7 @@ def morph_train(
     ] = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
     """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt.
 
@@ -270,6 +277,7 @@ def morph_train(
         lang=lang,
         fmt=_fmt(fmt),
         progress=progress,
+        skip_bad_lines=skip_bad_lines,
     )
     main = trainer.dist.main
     if not supervised_only and main:
@@ -317,6 +325,7 @@ def morph_predict(
     ] = None,
     output: Annotated[Path | None, typer.Option(help="Batch mode: where to write.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Input file format.")] = Format.auto,
+    skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
     """Inflect WORD for --tags, or every row of --input (written in the same format)."""
     from reinflect.morph import formats
@@ -325,7 +334,7 @@ def morph_predict(
         if output is None:
             raise _fail("--input needs --output", 2)
         r = _reinflector(model)
-        examples = _guard(formats.read, input_, _fmt(fmt))
+        examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
         bundles = _guard(r.file_bundles, examples, input_)
         preds = r.inflect([e.source for e in examples], bundles, beam=beam)
@@ -367,6 +376,7 @@ def morph_evaluate(
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
     predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
     """Accuracy, mean Levenshtein distance, chrF and counts on a gold file."""
     from reinflect.morph import inference
@@ -380,6 +390,7 @@ def morph_evaluate(
         beam=beam,
         by_tag=by_tag,
         predictions_path=predictions,
+        skip_bad=skip_bad_lines,
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -393,9 +404,50 @@ def morph_evaluate(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every error is one line on stderr and a non-zero
+    exit (2 for usage, 1 at run time, 130 on Ctrl-C); ``--debug`` shows tracebacks.
+    Warnings of the library (skipped rows, unseen characters) go to stderr."""
+    logger = logging.getLogger("reinflect")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler(logging.WARNING))
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="reinflect")
+    except typer.Abort:
+        typer.echo("interrupted", err=True)
+        code = 130
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        code = 130
+    except Exception as e:
+        code = _report(e)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+class _StderrHandler(logging.Handler):
+    """``warning: MESSAGE`` on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+def _report(e: Exception) -> int:
+    """One line for an exception that reached the top; its exit code."""
+    if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # typer's usage errors
+        if type(e).__name__ == "NoArgsIsHelpError":
+            e.show()
+            return e.exit_code
+        ctx = getattr(e, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"error: {e.format_message()}{hint}", err=True)
+        return e.exit_code
+    if _state["debug"]:
+        raise e
+    if isinstance(e, ReinflectError):
+        typer.echo(f"error: {e}", err=True)
+    elif isinstance(e, OSError):
+        typer.echo(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True)
+    else:
+        typer.echo(
+            f"error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", err=True
+        )
+    return 1

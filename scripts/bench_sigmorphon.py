@@ -18,6 +18,8 @@ import json
 import time
 from pathlib import Path
 
+import torch
+
 from reinflect import config, download, train
 from reinflect.morph import inference, run
 
@@ -40,6 +42,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         unlabeled_batch=a.batch_size,
         patience=a.patience,
         seed=a.seed,
+        precision=a.precision,
     )
     mcfg = config.MorphModelConfig(source_attention=a.source_attention)
     t0 = time.perf_counter()
@@ -109,7 +112,11 @@ def main() -> None:
     p.add_argument("--runs", default="runs/bench_sigmorphon")
     p.add_argument("--json", default=None)
     p.add_argument("--progress", action="store_true")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     files = [f"{lang}-task3-{s}" for lang in a.langs for s in ("train", "dev")]
     root = download.locate("sigmorphon2016", files, a.data_dir)
     rows = []

@@ -1,7 +1,7 @@
 """SIGMORPHON 2016 and UniMorph readers and writers on small fixtures."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reinflect.errors import ReinflectError
@@ -138,3 +138,64 @@ def test_unlabeled_filters_charset_and_guards_wordfreq(tmp_path):
     assert words == ["abc", "abd"] and counts["user_off_charset"] == 1
     assert unlabeled.wordfreq_words("georgian", 100) == []  # no list: never another language's
     assert unlabeled.wordfreq_words("klingon", 100) == []
+
+
+@given(
+    rows=st.lists(
+        st.tuples(word, st.dictionaries(st.sampled_from(["pos", "case", "num"]), word), word),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_sigmorphon2016_property_round_trip(tmp_path_factory, rows):
+    exs = [
+        formats.Example(source=s, target=t, target_tags=tags_of(b), line=i)
+        for i, (s, b, t) in enumerate(rows, start=1)
+        if b and all(v.strip() and not set(v) & set(",={}") for v in b.values())
+    ]
+    if not exs:
+        return
+    p = tmp_path_factory.mktemp("rt16") / "f"
+    formats.write(p, exs, "sigmorphon2016")
+    back = formats.read(p, "sigmorphon2016")
+    assert [(e.source, e.target_tags, e.target) for e in back] == [
+        (e.source, e.target_tags, e.target) for e in exs
+    ]
+
+
+def tags_of(bundle: dict[str, str]) -> str:
+    return ",".join(f"{k}={v.strip()}" for k, v in bundle.items())
+
+
+@settings(max_examples=300, deadline=None)
+@given(blob=st.binary(max_size=400), skip=st.booleans())
+def test_random_bytes_give_only_documented_errors(tmp_path_factory, blob, skip):
+    """Readers never crash on garbage: a ReinflectError naming the file, or
+    examples that survive a write-read round trip."""
+    p = tmp_path_factory.mktemp("fuzz") / "f"
+    p.write_bytes(blob)
+    for fmt in (None, *formats.FORMATS):
+        try:
+            exs = formats.read(p, fmt, skip_bad=skip)
+        except ReinflectError as e:
+            assert str(p) in str(e) or "unknown format" in str(e)
+            continue
+        out = p.with_name("again")
+        fmt = fmt or formats.detect(p)
+        formats.write(out, exs, fmt)
+        again = formats.read(out, fmt)
+        assert [(e.source, e.target_tags, e.target, e.source_tags) for e in again] == [
+            (e.source, e.target_tags, e.target, e.source_tags) for e in exs
+        ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300))
+def test_random_text_gives_only_documented_errors(tmp_path_factory, text):
+    p = tmp_path_factory.mktemp("fuzzt") / "f"
+    p.write_text(text.replace("\r", ""), encoding="utf-8")
+    for fmt in (None, *formats.FORMATS):
+        try:
+            formats.read(p, fmt, skip_bad=True)
+        except ReinflectError:
+            pass

@@ -19,11 +19,16 @@ missing values, and no quoting exists in these formats.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from reinflect.errors import ReinflectError
+from reinflect.morph import tags
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("sigmorphon2016", "sigmorphon2016-t2", "unimorph", "unimorph-ltf")
 
@@ -52,10 +57,11 @@ def detect(path: str | os.PathLike, lines: list[str] | None = None) -> str:
     """Guess the format of ``path`` from its first rows."""
     if lines is None:
         lines = _read_lines(path)[:50]
-    rows = [ln.split("\t") for ln in lines if ln.strip()][:50]
+    rows = [ln.rstrip("\r").split("\t") for ln in lines if ln.strip()][:50]
     if not rows:
         raise ReinflectError(f"{path}: empty file, cannot tell its format")
-    width = max(len(r) for r in rows)
+    # The most common width, so that a stray bad row does not decide.
+    width = Counter(len(r) for r in rows).most_common(1)[0][0]
     if width == 4:
         return "sigmorphon2016-t2"
     if width == 2:  # a covered 2016 task-1/3 file
@@ -87,21 +93,47 @@ def _read_lines(path: str | os.PathLike) -> list[str]:
     return text.split("\n") if text else []
 
 
-def read(path: str | os.PathLike, fmt: str | None = None) -> list[Example]:
-    """All examples of ``path``; ``fmt`` overrides detection. Errors name file and line."""
+def read(
+    path: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    skip_bad: bool = False,
+    skipped: list[str] | None = None,
+) -> list[Example]:
+    """All examples of ``path``; ``fmt`` overrides detection.
+
+    A bad row (wrong column count, an empty field, bad tag syntax, an unknown
+    UniMorph feature) is an error naming file and line; with ``skip_bad`` it is
+    left out instead, its message appended to ``skipped`` and a count logged.
+    """
     lines = _read_lines(path)
     if fmt is None:
         fmt = detect(path, lines[:50])
     elif fmt not in FORMATS:
         raise ReinflectError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    out = []
+    out, bad = [], []
     for n, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r")
         if not line.strip():
             continue
-        out.append(_parse(line.split("\t"), fmt, path, n))
+        try:
+            ex = _parse(line.split("\t"), fmt, path, n)
+            for tag_string in (ex.target_tags, ex.source_tags):
+                if tag_string is not None:
+                    tags.parse(tag_string, where=f"{path}:{n}")
+        except ReinflectError as e:
+            if not skip_bad:
+                raise ReinflectError(f"{e} (--skip-bad-lines skips bad rows)") from None
+            bad.append(str(e))
+            continue
+        out.append(ex)
+    if bad:
+        if skipped is not None:
+            skipped.extend(bad)
+        log.warning("%s: skipped %d bad line(s); the first: %s", path, len(bad), bad[0])
     if not out:
-        raise ReinflectError(f"{path}: no examples in file")
+        extra = f" ({len(bad)} bad lines skipped)" if bad else ""
+        raise ReinflectError(f"{path}: no examples in file{extra}")
     return out
 
 

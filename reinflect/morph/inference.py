@@ -154,9 +154,10 @@ def evaluate(
     beam: int = 8,
     by_tag: bool = False,
     predictions_path: str | os.PathLike | None = None,
+    skip_bad: bool = False,
 ) -> dict:
     """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts."""
-    examples = formats.read(gold_path, fmt)
+    examples = formats.read(gold_path, fmt, skip_bad=skip_bad)
     missing = [e.line for e in examples if e.target is None]
     if missing:
         raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")

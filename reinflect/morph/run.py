@@ -93,6 +93,7 @@ class Trainer:
         lang: str | None = None,
         fmt: str | None = None,
         progress: bool = True,
+        skip_bad_lines: bool = False,
     ) -> None:
         self.mcfg = model_cfg or config.MorphModelConfig()
         self.tcfg = train_cfg or config.MorphTrainConfig()
@@ -104,8 +105,8 @@ class Trainer:
         train.autocast(self.device, self.tcfg.precision)  # an unknown value fails here
         train_path = unlabeled.refuse_test(train_path)
         dev_path = unlabeled.refuse_test(dev_path)
-        self.train_ex = formats.read(train_path, fmt)
-        self.dev_ex = formats.read(dev_path, fmt)
+        self.train_ex = formats.read(train_path, fmt, skip_bad=skip_bad_lines)
+        self.dev_ex = formats.read(dev_path, fmt, skip_bad=skip_bad_lines)
         for name, exs, path in (
             ("train", self.train_ex, train_path),
             ("dev", self.dev_ex, dev_path),

@@ -10,6 +10,7 @@ Unknown features are an error, never dropped silently.
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -50,6 +51,14 @@ UNIMORPH_DIMENSIONS: dict[str, str] = {f: dim for dim, fs in _SCHEMA.items() for
 # language-specific (LGSPEC1), Bantu / Nakh noun classes (BANTU1, NAKH3).
 _PREFIXES = {"ARG": "Argument", "PSS": "Possession", "LGSPEC": "LanguageSpecific"}
 _PREFIXES |= {"BANTU": "Gender", "NAKH": "Gender"}
+
+
+def did_you_mean(word: str, choices) -> str:
+    """``"; did you mean X?"`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not close:
+        close = [c for c in choices if c.upper() == word.upper()]
+    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def unimorph_dimension(feature: str) -> str | None:
@@ -105,9 +114,10 @@ def parse(raw: str, *, where: str = "") -> dict[str, str]:
             continue
         out[dim] = "+".join(sorted({*out[dim].split("+"), feat})) if dim in out else feat
     if unknown:
+        hint = did_you_mean(unknown[0], UNIMORPH_DIMENSIONS)
         raise ReinflectError(
-            f"{prefix}unknown UniMorph feature(s) {', '.join(unknown)} in {raw!r}; "
-            "use key=value tags to name their dimension"
+            f"{prefix}unknown UniMorph feature(s) {', '.join(unknown)} in {raw!r}{hint} "
+            "(key=value tags name a dimension for any value)"
         )
     return out
 
@@ -158,18 +168,20 @@ class Schema:
 
     def encode(self, bundle: dict[str, str]) -> list[int]:
         """``{dimension: value}`` -> one class index per dimension (0 = absent)."""
-        extra = set(bundle) - set(self.dimensions)
+        extra = sorted(set(bundle) - set(self.dimensions))
         if extra:
             known = ", ".join(self.dimensions)
+            hint = did_you_mean(extra[0], self.dimensions)
             raise ReinflectError(
-                f"unknown tag dimension(s) {', '.join(sorted(extra))}; known: {known}"
+                f"unknown tag dimension(s) {', '.join(extra)}{hint} (known: {known})"
             )
         idx = []
         for d in self.dimensions:
             v = bundle.get(d, ABSENT)
             if v not in self.values[d]:
                 known = ", ".join(self.values[d][1:])
-                raise ReinflectError(f"unknown value {v!r} for {d}; known: {known}")
+                hint = did_you_mean(v, self.values[d][1:])
+                raise ReinflectError(f"unknown value {v!r} for {d}{hint} (known: {known})")
             idx.append(self.values[d].index(v))
         return idx
 

@@ -1,0 +1,199 @@
+"""Speed of reinflect on one SIGMORPHON 2016 language; prints and saves JSON.
+
+    python scripts/bench_speed.py                          # Turkish task 3, all parts
+    python scripts/bench_speed.py --parts train decode --threads 2 --precision bf16
+    python scripts/bench_speed.py --parts cli --model runs/turkish
+
+Parts:
+- ``train``: labeled pairs per second of the MSVED update (default sizes and
+  batch 64), with the unlabeled stream on and with ``--supervised-only``:
+  the median over ``--steps`` timed updates after ``--warmup`` ones.
+- ``decode``: words per second of greedy and beam-8 decoding of the dev
+  words at batch 256 and at batch 1 (``--batch1-words`` of them), with the
+  model from ``--model`` or, without one, the model after the ``train`` part
+  trained further for ``--decode-train-steps`` updates (an untrained model
+  would decode every word to the maximum length).
+- ``cli``: cold wall time (a fresh process each time; median of ``--repeats``)
+  of ``reinflect predict WORD --tags T`` and of ``reinflect --help``.
+
+Peak memory is the process's peak RSS (and CUDA max allocated on a GPU). Data:
+``--data-dir`` or ``$REINFLECT_DATA_MIRROR/sigmorphon2016``; test files are
+never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from reinflect import config, download, train
+from reinflect.morph import formats, inference, run, tags
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
+    return run.Trainer(
+        train_path=root / f"{a.lang}-task3-train",
+        dev_path=root / f"{a.lang}-task3-dev",
+        out_dir=out,
+        model_cfg=config.MorphModelConfig(source_attention=a.source_attention),
+        train_cfg=config.MorphTrainConfig(
+            supervised_only=supervised_only,
+            batch_size=a.batch_size,
+            unlabeled_batch=a.batch_size,
+            device=a.device,
+            precision=a.precision,
+        ),
+        progress=False,
+    )
+
+
+def bench_train(a, root: Path, out: Path) -> tuple[dict, run.Trainer]:
+    result = {}
+    trainer = None
+    for mode in ("semi", "sup"):
+        trainer = _trainer(a, root, out / mode, supervised_only=(mode == "sup"))
+        trainer.model.train()
+        for _ in range(a.warmup):
+            trainer.train_step()
+        times = []
+        for _ in range(a.steps):
+            _sync(trainer.device)
+            t0 = time.perf_counter()
+            trainer.train_step()
+            _sync(trainer.device)
+            times.append(time.perf_counter() - t0)
+        med = statistics.median(times)
+        result[mode] = {
+            "labeled_pairs_per_s": round(a.batch_size / med, 1),
+            "median_step_s": round(med, 4),
+            "unlabeled_words_per_step": a.batch_size if mode == "semi" else 0,
+            "steps_timed": a.steps,
+        }
+        print(f"train {mode}: {a.batch_size / med:.1f} labeled pairs/s", flush=True)
+    return result, trainer
+
+
+def bench_decode(a, root: Path, reinflector: inference.Reinflector) -> dict:
+    dev = formats.read(root / f"{a.lang}-task3-dev")
+    words = [e.source for e in dev]
+    bundles = [tags.parse(e.target_tags) for e in dev]
+    result = {"dev_words": len(words)}
+    for beam in (1, 8):
+        name = "greedy" if beam == 1 else f"beam{beam}"
+        reinflector.inflect(words[:256], bundles[:256], beam=beam)  # warm-up
+        runs = []
+        for _ in range(a.repeats):
+            _sync(reinflector.device)
+            t0 = time.perf_counter()
+            preds = reinflector.inflect(words, bundles, beam=beam, batch_size=256)
+            _sync(reinflector.device)
+            runs.append(time.perf_counter() - t0)
+        acc = 100.0 * sum(p[0][0] == e.target for p, e in zip(preds, dev, strict=True)) / len(dev)
+        n1 = min(a.batch1_words, len(words))
+        t0 = time.perf_counter()
+        reinflector.inflect(words[:n1], bundles[:n1], beam=beam, batch_size=1)
+        one = time.perf_counter() - t0
+        result[name] = {
+            "words_per_s_batch256": round(len(words) / statistics.median(runs), 1),
+            "words_per_s_batch1": round(n1 / one, 1),
+            "dev_accuracy": round(acc, 2),
+        }
+        print(f"decode {name}: {result[name]}", flush=True)
+    return result
+
+
+def bench_cli(a, model_dir: Path, root: Path) -> dict:
+    exe = shutil.which("reinflect") or f"{sys.executable} -m reinflect"
+    first = formats.read(root / f"{a.lang}-task3-dev")[0]
+    predict = [*exe.split(), "predict", first.source, "--tags", first.target_tags]
+    predict += ["--model", str(model_dir)]
+    result = {}
+    for name, cmd in (("predict", predict), ("help", [*exe.split(), "--help"])):
+        times = []
+        for _ in range(a.repeats):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        result[f"{name}_cold_s"] = round(statistics.median(times), 3)
+        result[f"{name}_runs_s"] = [round(t, 3) for t in times]
+        print(f"cli {name}: median {statistics.median(times):.3f} s", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    result["import_torch_s"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--parts", nargs="+", default=["train", "decode", "cli"])
+    p.add_argument("--lang", default="turkish")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--model", default=None, help="a trained run for decode and cli")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--decode-train-steps", type=int, default=300)
+    p.add_argument("--batch1-words", type=int, default=100)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", default="auto")
+    p.add_argument("--source-attention", action="store_true")
+    p.add_argument("--json", default="results/bench_speed.json")
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    root = download.locate("sigmorphon2016", [f"{a.lang}-task3-train"], a.data_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_speed_"))
+    report: dict = {
+        "machine": train.machine(),
+        "settings": vars(a),
+        "language": a.lang,
+    }
+    trainer = None
+    if "train" in a.parts:
+        report["train"], trainer = bench_train(a, root, tmp)
+    model_dir = Path(a.model) if a.model else None
+    if model_dir is None and ({"decode", "cli"} & set(a.parts)):
+        trainer = trainer or _trainer(a, root, tmp / "semi", supervised_only=False)
+        t0 = time.perf_counter()
+        for _ in range(a.decode_train_steps):
+            trainer.train_step()
+        trainer.save("model.pt", full=False)
+        model_dir = trainer.out
+        report["decode_model"] = {
+            "trained_steps": trainer.step,
+            "train_seconds": round(time.perf_counter() - t0, 1),
+        }
+    if "decode" in a.parts:
+        r = inference.Reinflector.load(model_dir, device=str(train.pick_device(a.device)))
+        report["decode"] = bench_decode(a, root, r)
+    if "cli" in a.parts:
+        report["cli"] = bench_cli(a, model_dir, root)
+    report["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if torch.cuda.is_available():
+        report["cuda_max_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    out = Path(a.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""The catalogue of user-facing failures, through the real entry point
+(``reinflect.cli.main``): one line on stderr, exit 2 for usage and 1 at run
+time, no traceback unless --debug, and nothing already written lost."""
+
+import sys
+
+import pytest
+import torch
+
+from reinflect import checkpoint, cli, config
+from reinflect.morph import run
+
+PAIRS = [
+    ("walk", "V;PST", "walked"),
+    ("plays", "V;PST", "played"),
+    ("jump", "V;3;SG;PRS", "jumps"),
+    ("talked", "V;3;SG;PRS", "talks"),
+    ("cat", "N;PL", "cats"),
+    ("dogs", "N;SG", "dog"),
+    ("looks", "V;NFIN", "look"),
+    ("kick", "V;PST", "kicked"),
+]
+SMALL = dict(char_embedding=16, encoder_hidden=32, latent=8, tag_embedding=16, decoder_hidden=32)
+
+
+def _write(path, rows):
+    path.write_text("".join("\t".join(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    train_f, dev_f = _write(d / "toy-train", PAIRS), _write(d / "toy-dev", PAIRS[:3])
+    run.Trainer(
+        train_path=train_f,
+        dev_path=dev_f,
+        out_dir=d / "run",
+        model_cfg=config.MorphModelConfig(**SMALL),
+        train_cfg=config.MorphTrainConfig(
+            batch_size=8, max_steps=2, eval_every=2, supervised_only=True
+        ),
+        progress=False,
+    ).fit()
+    return d / "run"
+
+
+def call(monkeypatch, capsys, *args):
+    """Run ``reinflect ARGS`` through main(); (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["reinflect", *map(str, args)])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    out, err = capsys.readouterr()
+    return e.value.code, out, err
+
+
+def one_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys):
+    code, _, err = call(monkeypatch, capsys, "predict", "--beem", "3")
+    assert code == 2 and "No such option: --beem" in one_line(err)
+    code, _, err = call(monkeypatch, capsys, "predict", "plays")
+    assert (
+        code == 2 and one_line(err) == "error: give WORD and --tags, or --input FILE --output FILE"
+    )
+    code, _, err = call(monkeypatch, capsys, "predict", "plays", "--tags", "PST", "--beam", "x")
+    assert code == 2 and "Invalid value for '--beam'" in one_line(err)
+    assert "(see 'reinflect predict --help')" in err
+
+
+def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_dir):
+    def boom(*a, **k):
+        raise ValueError("something odd")
+
+    monkeypatch.setattr("reinflect.morph.inference.Reinflector.inflect", boom)
+    args = ["predict", "plays", "--tags", "V;PST", "--model", model_dir]
+    code, _, err = call(monkeypatch, capsys, *args)
+    assert code == 1
+    assert (
+        one_line(err) == "error: ValueError: something odd (rerun with --debug for the traceback)"
+    )
+    with pytest.raises(ValueError, match="something odd"):
+        call(monkeypatch, capsys, "--debug", *args)
+
+
+def test_missing_model_says_how_to_train(monkeypatch, capsys, tmp_path):
+    code, _, err = call(monkeypatch, capsys, "predict", "go", "--tags", "PST", "--model", tmp_path)
+    assert code == 1 and "no trained model at" in one_line(err)
+    assert "reinflect train --train FILE --dev FILE" in err
+
+
+def test_corrupt_and_incompatible_checkpoints(monkeypatch, capsys, tmp_path, model_dir):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00not a checkpoint" * 10)
+    code, _, err = call(monkeypatch, capsys, "analyze", "plays", "--model", bad)
+    assert code == 1 and "not a readable reinflect checkpoint" in one_line(err)
+    payload = checkpoint.load(model_dir / "model.pt")
+    payload["format_version"] = 99
+    torch.save(payload, tmp_path / "future.pt")
+    code, _, err = call(monkeypatch, capsys, "analyze", "plays", "--model", tmp_path / "future.pt")
+    assert code == 1 and "checkpoint format 99 is not supported" in one_line(err)
+    checkpoint.save(tmp_path / "mnist.pt", {"kind": "mnist"})
+    code, _, err = call(monkeypatch, capsys, "analyze", "plays", "--model", tmp_path / "mnist.pt")
+    assert code == 1 and "a 'mnist' checkpoint, expected 'morph'" in one_line(err)
+
+
+def test_unknown_feature_at_predict_lists_known_ones_and_close_matches(
+    monkeypatch, capsys, model_dir
+):
+    args = ["predict", "plays", "--model", model_dir, "--tags"]
+    code, _, err = call(monkeypatch, capsys, *args, "PSTT")
+    assert code == 1 and "unknown UniMorph feature(s) PSTT" in one_line(err)
+    assert "did you mean PST" in err
+    code, _, err = call(monkeypatch, capsys, *args, "Tense=PTS")
+    assert "unknown value 'PTS' for Tense; did you mean PST or PRS? (known: PRS, PST)" in one_line(
+        err
+    )
+    code, _, err = call(monkeypatch, capsys, *args, "Tence=PST")
+    assert "unknown tag dimension(s) Tence; did you mean Tense?" in one_line(err)
+    assert "(known: Finiteness, Number, POS, Person, Tense)" in err
+
+
+def test_unseen_characters_warn_and_still_predict(monkeypatch, capsys, model_dir):
+    code, out, err = call(
+        monkeypatch, capsys, "predict", "plæys", "--tags", "V;PST", "--model", model_dir
+    )
+    assert code == 0 and out.strip() != ""
+    assert "characters 'æ' of 'plæys' were not seen in training" in err
+
+
+def test_bad_rows_name_the_line_and_can_be_skipped(monkeypatch, capsys, tmp_path, model_dir):
+    gold = tmp_path / "gold"
+    gold.write_text("walk\tV;PST\twalked\nbroken row\nplays\tV;;PST\tplayed\ncat\tN;PL\tcats\n")
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", gold, "--model", model_dir)
+    assert code == 1 and f"{gold}:2: expected 3 tab-separated columns, found 1" in one_line(err)
+    assert "--skip-bad-lines" in err
+    code, out, err = call(
+        monkeypatch, capsys, "evaluate", "--gold", gold, "--model", model_dir, "--skip-bad-lines"
+    )
+    assert code == 0 and "/2)" in out  # the two good rows were scored
+    assert f"{gold}: skipped 2 bad line(s); the first: {gold}:2:" in err
+    train_f = _write(tmp_path / "t-train", [*PAIRS, ("x",), ("go", "V;PSTX", "went")])
+    dev_f = _write(tmp_path / "t-dev", PAIRS[:2])
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", tmp_path / "r"]
+    args += ["--max-steps", "1", "--eval-every", "1", "--no-progress", "--supervised-only"]
+    code, _, err = call(monkeypatch, capsys, *args)
+    assert code == 1 and f"{train_f}:9:" in one_line(err)
+    code, out, err = call(monkeypatch, capsys, *args, "--skip-bad-lines")
+    assert code == 0 and "skipped 2 bad line(s)" in err and "best dev accuracy" in out
+
+
+def test_empty_and_non_utf8_files(monkeypatch, capsys, tmp_path, model_dir):
+    empty = tmp_path / "empty"
+    empty.write_text("\n\n")
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", empty, "--model", model_dir)
+    assert code == 1 and one_line(err) == f"error: {empty}: empty file, cannot tell its format"
+    latin = tmp_path / "latin"
+    latin.write_bytes("walk\tV;PST\twalked\nstra\xdfe\tN;SG\tx\n".encode("latin-1"))
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", latin, "--model", model_dir)
+    assert code == 1 and f"{latin}:2: not UTF-8" in one_line(err)
+
+
+def test_a_failed_write_keeps_the_previous_output(monkeypatch, capsys, tmp_path, model_dir):
+    src = _write(tmp_path / "in", [("walk", "V;PST"), ("cat", "N;PL")])
+    out = tmp_path / "out"
+    out.write_text("previous results\n")
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device", str(out))
+
+    monkeypatch.setattr("pathlib.Path.write_text", full_disk)
+    args = ["predict", "--input", src, "--output", out, "--model", model_dir]
+    code, _, err = call(monkeypatch, capsys, *args)
+    monkeypatch.undo()
+    assert code == 1 and one_line(err) == f"error: No space left on device: {out}"
+    assert out.read_text() == "previous results\n"
