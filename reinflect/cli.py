@@ -28,6 +28,11 @@ mnist_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(mnist_app, name="mnist")
+data_app = typer.Typer(
+    help="Fetch the public data sets (or copy them from a mirror) and list what is here.",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
 
 _state = {"debug": False}
 
@@ -179,6 +184,50 @@ def mnist_evaluate(
             typer.echo(f"{k}\t{v:.4f}" if isinstance(v, float) else f"{k}\t{v}")
 
 
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[
+        str, typer.Argument(help="sigmorphon2016, conll2017, mnist or binarized_mnist.")
+    ],
+    lang: Annotated[list[str] | None, typer.Option(help="Only this language (repeatable).")] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="Target folder (default: the user cache).")
+    ] = None,
+    mirror: Annotated[
+        Path | None,
+        typer.Option(help="Copy from this folder laid out like ../shared/data (no network)."),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Download a data set from its public source (sha256-checked, resumable), or
+    copy it from --mirror / $REINFLECT_DATA_MIRROR. Test files are never fetched."""
+    from reinflect import download
+
+    counts = _guard(download.fetch, name, langs=lang, dest=dest, mirror=mirror, progress=progress)
+    typer.echo(
+        f"{name}: {counts['files']} files in {counts['dest']} ({counts['downloaded']} downloaded, "
+        f"{counts['copied']} copied from the mirror, {counts['present']} already present)"
+    )
+
+
+@data_app.command("list")
+def data_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The data sets reinflect knows, and where they are present locally."""
+    from reinflect import download
+
+    rows = download.status()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        langs = f", {r['languages']} languages" if r["languages"] else ""
+        typer.echo(f"{r['name']}: {r['description']} [{r['files']} files{langs}]")
+        for place in r["present"] or ["not present: reinflect data fetch " + r["name"]]:
+            typer.echo(f"    {place}")
+
+
 DEFAULT_MODEL = Path("runs/default")
 # The sample built by scripts/make_english_data.py, beside the package in a checkout.
 ENGLISH_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "english"
@@ -190,6 +239,21 @@ class Format(str, Enum):
     sigmorphon2016_t2 = "sigmorphon2016-t2"
     unimorph = "unimorph"
     unimorph_ltf = "unimorph-ltf"
+
+
+DATASET = typer.Option(
+    help="sigmorphon2016 or conll2017: take the files of --lang from the mirror or cache."
+)
+TASK = typer.Option(help="With --dataset sigmorphon2016: the task, 1-3.")
+SETTING = typer.Option(help="With --dataset conll2017: training size, high/medium/low.")
+
+
+def _dataset_files(dataset: str, lang: str | None, task: int, setting: str) -> tuple[Path, Path]:
+    from reinflect import download
+
+    if lang is None:
+        raise _fail("--dataset needs --lang", 2)
+    return _guard(download.dataset_files, dataset, lang, task=task, setting=setting)
 
 
 SKIP_BAD = typer.Option(
@@ -207,6 +271,9 @@ def morph_train(
         Path | None, typer.Option(help="Labeled training file (default: the English sample).")
     ] = None,
     dev: Annotated[Path | None, typer.Option(help="Labeled dev file, for model selection.")] = None,
+    dataset: Annotated[str | None, DATASET] = None,
+    task: Annotated[int, TASK] = 3,
+    setting: Annotated[str, SETTING] = "high",
     out: Annotated[Path, typer.Option(help="Run directory.")] = DEFAULT_MODEL,
     unlabeled: Annotated[
         Path | None, typer.Option(help="Extra unlabeled words, one per line.")
@@ -245,7 +312,11 @@ def morph_train(
     from reinflect import train as training
     from reinflect.morph import run
 
-    if train is None and dev is None:
+    if dataset is not None:
+        if train is not None or dev is not None:
+            raise _fail("give --dataset or --train/--dev, not both", 2)
+        train, dev = _dataset_files(dataset, lang, task, setting)
+    elif train is None and dev is None:
         train, dev = ENGLISH_SAMPLE / "train", ENGLISH_SAMPLE / "dev"
         lang = lang or "english"
         if not train.is_file():
@@ -369,7 +440,11 @@ def morph_analyze(
 
 @app.command("evaluate")
 def morph_evaluate(
-    gold: Annotated[Path, typer.Option(help="Gold file (with target forms).")],
+    gold: Annotated[Path | None, typer.Option(help="Gold file (with target forms).")] = None,
+    dataset: Annotated[str | None, DATASET] = None,
+    lang: Annotated[str | None, typer.Option(help="With --dataset: the language.")] = None,
+    task: Annotated[int, TASK] = 3,
+    setting: Annotated[str, SETTING] = "high",
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
     beam: Annotated[int, typer.Option(help="Beam size (1 = greedy).")] = 8,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
@@ -378,9 +453,14 @@ def morph_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
-    """Accuracy, mean Levenshtein distance, chrF and counts on a gold file."""
+    """Accuracy, mean Levenshtein distance, chrF and counts on a gold file (with
+    --dataset: the dev file of --lang; test files are never read)."""
     from reinflect.morph import inference
 
+    if (gold is None) == (dataset is None):
+        raise _fail("give --gold FILE or --dataset NAME --lang L", 2)
+    if dataset is not None:
+        gold = _dataset_files(dataset, lang, task, setting)[1]
     r = _reinflector(model)
     result = _guard(
         inference.evaluate,
