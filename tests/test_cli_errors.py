@@ -6,26 +6,14 @@ import sys
 
 import pytest
 import torch
+from helpers import TOY, write_rows
 
 from reinflect import checkpoint, cli, config
 from reinflect.morph import run
 
-PAIRS = [
-    ("walk", "V;PST", "walked"),
-    ("plays", "V;PST", "played"),
-    ("jump", "V;3;SG;PRS", "jumps"),
-    ("talked", "V;3;SG;PRS", "talks"),
-    ("cat", "N;PL", "cats"),
-    ("dogs", "N;SG", "dog"),
-    ("looks", "V;NFIN", "look"),
-    ("kick", "V;PST", "kicked"),
-]
-SMALL = dict(char_embedding=16, encoder_hidden=32, latent=8, tag_embedding=16, decoder_hidden=32)
-
-
-def _write(path, rows):
-    path.write_text("".join("\t".join(r) + "\n" for r in rows))
-    return path
+PAIRS = [TOY[i] for i in (0, 3, 4, 7, 8, 11, 13, 16)]
+TINY = dict(char_embedding=16, encoder_hidden=32, latent=8, tag_embedding=16, decoder_hidden=32)
+_write = write_rows
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +24,7 @@ def model_dir(tmp_path_factory):
         train_path=train_f,
         dev_path=dev_f,
         out_dir=d / "run",
-        model_cfg=config.MorphModelConfig(**SMALL),
+        model_cfg=config.MorphModelConfig(**TINY),
         train_cfg=config.MorphTrainConfig(
             batch_size=8, max_steps=2, eval_every=2, supervised_only=True
         ),

@@ -13,43 +13,18 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
+from helpers import SMALL, TOY, write_rows
 
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
 from reinflect.morph import data, run
 
-TOY = [
-    ("walk", "V;PST", "walked"),
-    ("walks", "V;PST", "walked"),
-    ("play", "V;PST", "played"),
-    ("plays", "V;PST", "played"),
-    ("jump", "V;3;SG;PRS", "jumps"),
-    ("jumped", "V;3;SG;PRS", "jumps"),
-    ("talk", "V;3;SG;PRS", "talks"),
-    ("talked", "V;3;SG;PRS", "talks"),
-    ("cat", "N;PL", "cats"),
-    ("dog", "N;PL", "dogs"),
-    ("cats", "N;SG", "cat"),
-    ("dogs", "N;SG", "dog"),
-    ("look", "V;PST", "looked"),
-    ("looks", "V;NFIN", "look"),
-    ("played", "V;NFIN", "play"),
-    ("walked", "V;NFIN", "walk"),
-    ("kick", "V;PST", "kicked"),
-    ("kicks", "V;NFIN", "kick"),
-    ("rat", "N;PL", "rats"),
-    ("rats", "N;SG", "rat"),
-]
-SMALL = dict(char_embedding=32, encoder_hidden=64, latent=16, tag_embedding=32, decoder_hidden=64)
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _files(d: Path) -> tuple[Path, Path]:
     d.mkdir(parents=True, exist_ok=True)
-    train_f, dev_f = d / "toy-train", d / "toy-dev"
-    train_f.write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in TOY))
-    dev_f.write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in TOY[:4]))
-    return train_f, dev_f
+    return write_rows(d / "toy-train", TOY), write_rows(d / "toy-dev", TOY[:4])
 
 
 def _trainer(tmp_path, name, *, model_cfg=None, **overrides):
