@@ -39,7 +39,16 @@ def pick_device(name: str = "auto") -> torch.device:
     """``auto`` is CUDA when present, else CPU."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ReinflectError(f"--device must be auto, cpu or cuda[:N], got {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ReinflectError(
+            f"--device {name}: no CUDA device here (torch {torch.__version__}); "
+            "use --device cpu or auto"
+        )
+    return device
 
 
 PRECISIONS = ("auto", "fp32", "bf16")

@@ -1,6 +1,7 @@
 """Training reliability: exact resume after a signal, non-finite losses, out of
 memory, resumable batch streams, and data parallelism over 2 gloo processes."""
 
+import contextlib
 import json
 import os
 import signal
@@ -125,6 +126,17 @@ def test_out_of_memory_names_a_smaller_batch(tmp_path, monkeypatch):
 def test_unknown_precision_is_refused(tmp_path):
     with pytest.raises(ReinflectError, match="--precision must be one of auto, fp32, bf16"):
         _trainer(tmp_path, "p", precision="fp8")
+
+
+def test_device_choice_is_checked():
+    assert train.pick_device("cpu").type == "cpu"
+    with pytest.raises(ReinflectError, match="--device must be auto, cpu or cuda"):
+        train.pick_device("gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ReinflectError, match="no CUDA device here"):
+            train.pick_device("cuda")
+        assert train.pick_device("auto").type == "cpu"
+        assert isinstance(train.autocast(torch.device("cpu")), type(contextlib.nullcontext()))
 
 
 def test_bf16_autocast_trains_on_cpu(tmp_path):
