@@ -49,7 +49,8 @@ def _same_weights(a: torch.nn.Module, b: torch.nn.Module, atol: float = 0.0) -> 
             assert torch.allclose(va, vb, atol=atol), (k, (va - vb).abs().max())
 
 
-def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path):
+@pytest.mark.parametrize("signum,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path, signum, code):
     full = _trainer(tmp_path, "full")
     full.fit()
     part = _trainer(tmp_path, "part")
@@ -57,13 +58,13 @@ def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path):
 
     def step_with_a_kill(**kw):
         if part.step == 4:
-            os.kill(os.getpid(), signal.SIGTERM)  # caught: finish the step, save, stop
+            os.kill(os.getpid(), signum)  # caught: finish the step, save, stop
         return step(**kw)
 
     part.train_step = step_with_a_kill
     with pytest.raises(train.Interrupted) as e:
         part.fit()
-    assert e.value.code == 143 and "--resume" in str(e.value)
+    assert e.value.code == code and "--resume" in str(e.value)
     assert checkpoint.load(tmp_path / "part" / "last.pt")["step"] == 6
     again = _trainer(tmp_path, "part")
     again.resume()
@@ -71,6 +72,7 @@ def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path):
     assert summary["steps"] == 8
     _same_weights(full.model, again.model)
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_batch_stream_resumes_mid_pass_and_shards_by_rank():
