@@ -278,3 +278,12 @@ def test_sigterm_to_the_cli_saves_and_exits_143_then_resumes(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert checkpoint.load(out / "last.pt")["step"] == step + 2
+
+
+def test_resume_refuses_a_checkpoint_of_another_setup(tmp_path):
+    _trainer(tmp_path, "r", max_steps=2, eval_every=2).fit()
+    with pytest.raises(ReinflectError, match="resume with the same --supervised-only"):
+        _trainer(tmp_path, "r", supervised_only=True).resume()
+    bigger = config.MorphModelConfig(**(SMALL | {"latent": 32}))
+    with pytest.raises(ReinflectError, match="other sizes or options than these; cannot resume"):
+        _trainer(tmp_path, "r", model_cfg=bigger).resume()
