@@ -64,6 +64,9 @@ class MnistConfig:
                 raise ReinflectError(f"--{name} must be one of {', '.join(allowed)}, got {value!r}")
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
 @dataclass
 class MorphModelConfig:
     """MSVED's architecture (Zhou & Neubig 2017; DESIGN.md section 2)."""
@@ -106,6 +109,10 @@ class MorphTrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.kl, dict):
             self.kl = schedules.KLSchedule(**self.kl)
+        if self.precision not in PRECISIONS:
+            raise ReinflectError(
+                f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
 
 
 def to_dict(cfg) -> dict:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from reinflect.errors import DataMissingError, ReinflectError
+from reinflect.errors import DataMissingError, ReinflectError, did_you_mean
 
 MIRROR_ENV = "REINFLECT_DATA_MIRROR"
 
@@ -170,8 +170,6 @@ def _select(name: str, langs: list[str] | None) -> list[RemoteFile]:
         raise ReinflectError(f"{name} has no languages; leave out --lang")
     for lang in langs:
         if lang not in known:
-            from reinflect.morph.tags import did_you_mean
-
             raise ReinflectError(
                 f"{name} has no language {lang!r}{did_you_mean(lang, known)} "
                 f"(known: {', '.join(known)})"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from reinflect.config import PRECISIONS
 from reinflect.errors import ReinflectError
 
 
@@ -49,9 +50,6 @@ def pick_device(name: str = "auto") -> torch.device:
             "use --device cpu or auto"
         )
     return device
-
-
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def autocast(device: torch.device, precision: str = "auto"):

@@ -166,6 +166,7 @@ class MSVED(nn.Module):
             "h": torch.tanh(self.init(torch.cat([z, e_y], dim=-1))),
             # z enters every step through the same weights: project it once.
             "z_in": self.gru_z(z),
+            "_inputs": self._input_table(),
             "y": y_cat,
             "tag_mask": tag_mask,
             # Per tag value: its attention key and its shares of the GRU input
@@ -235,10 +236,10 @@ class MSVED(nn.Module):
         and the log-probabilities are theirs, and the other rows keep their
         state (finished hypotheses cost nothing).
         """
-        if rows is not None:
+        if rows is not None and rows.numel() < state["h"].shape[0]:
             logp, sub = self.decode_step(self.reorder(state, rows), tokens)
             return logp, {**state, "h": state["h"].index_copy(0, rows, sub["h"])}
-        ctx_out, state = self._step(state, F.embedding(tokens, self._input_table()))
+        ctx_out, state = self._step(state, F.embedding(tokens, state["_inputs"]))
         return F.log_softmax(self._logits(state["h"], ctx_out), dim=-1), state
 
     @staticmethod
@@ -264,7 +265,7 @@ class MSVED(nn.Module):
         """
         B, T = targets.shape
         prev = torch.cat([torch.full((B, 1), BOS, device=targets.device), targets[:, :-1]], dim=1)
-        table = self._input_table()
+        table = state["_inputs"]
         if self.training and self.cfg.word_dropout > 0:
             # A dropped input reads the table's zero row: its embedding, and so its
             # share of the GRU input, is zero.

@@ -102,7 +102,6 @@ class Trainer:
         train.seed_everything(self.tcfg.seed)
         self.dist = train.Distributed(train.pick_device(self.tcfg.device))
         self.device = self.dist.device
-        train.autocast(self.device, self.tcfg.precision)  # an unknown value fails here
         train_path = unlabeled.refuse_test(train_path)
         dev_path = unlabeled.refuse_test(dev_path)
         self.train_ex = formats.read(train_path, fmt, skip_bad=skip_bad_lines)

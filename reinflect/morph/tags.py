@@ -10,11 +10,10 @@ Unknown features are an error, never dropped silently.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from reinflect.errors import ReinflectError
+from reinflect.errors import ReinflectError, did_you_mean
 
 ABSENT = "<absent>"  # class 0 of every dimension: the bundle has no value there
 
@@ -51,14 +50,6 @@ UNIMORPH_DIMENSIONS: dict[str, str] = {f: dim for dim, fs in _SCHEMA.items() for
 # language-specific (LGSPEC1), Bantu / Nakh noun classes (BANTU1, NAKH3).
 _PREFIXES = {"ARG": "Argument", "PSS": "Possession", "LGSPEC": "LanguageSpecific"}
 _PREFIXES |= {"BANTU": "Gender", "NAKH": "Gender"}
-
-
-def did_you_mean(word: str, choices) -> str:
-    """``"; did you mean X?"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    if not close:
-        close = [c for c in choices if c.upper() == word.upper()]
-    return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 def unimorph_dimension(feature: str) -> str | None:
