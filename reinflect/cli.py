@@ -246,10 +246,15 @@ DATASET = typer.Option(
     help="sigmorphon2016 or conll2017: take the files of --lang from the mirror or cache."
 )
 TASK = typer.Option(help="With --dataset sigmorphon2016: the task, 1-3.")
-SETTING = typer.Option(help="With --dataset conll2017: training size, high/medium/low.")
+SETTING = typer.Option(
+    help="conll2017: training size, high (default), medium or low. sigmorphon2016: "
+    "restricted (task T's train file, default) or standard (tasks 1..T's train files)."
+)
 
 
-def _dataset_files(dataset: str, lang: str | None, task: int, setting: str) -> tuple[Path, Path]:
+def _dataset_files(
+    dataset: str, lang: str | None, task: int, setting: str | None
+) -> tuple[list[Path], Path]:
     from reinflect import download
 
     if lang is None:
@@ -269,12 +274,15 @@ def _fmt(value: Format) -> str | None:
 @app.command("train")
 def morph_train(
     train: Annotated[
-        Path | None, typer.Option(help="Labeled training file (default: the English sample).")
+        list[Path] | None,
+        typer.Option(
+            help="Labeled training file; repeat to train on several (default: the English sample)."
+        ),
     ] = None,
     dev: Annotated[Path | None, typer.Option(help="Labeled dev file, for model selection.")] = None,
     dataset: Annotated[str | None, DATASET] = None,
     task: Annotated[int, TASK] = 3,
-    setting: Annotated[str, SETTING] = "high",
+    setting: Annotated[str | None, SETTING] = None,
     out: Annotated[Path, typer.Option(help="Run directory.")] = DEFAULT_MODEL,
     unlabeled: Annotated[
         Path | None, typer.Option(help="Extra unlabeled words, one per line.")
@@ -314,14 +322,14 @@ def morph_train(
     from reinflect.morph import run
 
     if dataset is not None:
-        if train is not None or dev is not None:
+        if train or dev is not None:
             raise _fail("give --dataset or --train/--dev, not both", 2)
         train, dev = _dataset_files(dataset, lang, task, setting)
-    elif train is None and dev is None:
-        train, dev = ENGLISH_SAMPLE / "train", ENGLISH_SAMPLE / "dev"
+    elif not train and dev is None:
+        train, dev = [ENGLISH_SAMPLE / "train"], ENGLISH_SAMPLE / "dev"
         lang = lang or "english"
-        if not train.is_file():
-            raise _fail(f"the English sample is missing ({train}); pass --train and --dev")
+        if not train[0].is_file():
+            raise _fail(f"the English sample is missing ({train[0]}); pass --train and --dev")
         if minutes is None and max_steps is None and not resume:
             minutes = SAMPLE_MINUTES
             typer.echo(
@@ -329,7 +337,7 @@ def morph_train(
                 "(--minutes to change)",
                 err=True,
             )
-    elif train is None or dev is None:
+    elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(source_attention=source_attention)
     tcfg = config.MorphTrainConfig(
@@ -452,7 +460,7 @@ def morph_evaluate(
     dataset: Annotated[str | None, DATASET] = None,
     lang: Annotated[str | None, typer.Option(help="With --dataset: the language.")] = None,
     task: Annotated[int, TASK] = 3,
-    setting: Annotated[str, SETTING] = "high",
+    setting: Annotated[str | None, SETTING] = None,
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
     beam: Annotated[int, typer.Option(help="Beam size (1 = greedy).")] = 8,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,

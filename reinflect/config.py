@@ -78,6 +78,7 @@ class MorphModelConfig:
     decoder_hidden: int = 256
     word_dropout: float = 0.4
     source_attention: bool = False  # ours: attention over the source characters
+    source_attention_dim: int = 128  # its key/value size (ours)
 
 
 @dataclass

@@ -324,30 +324,43 @@ def status() -> list[dict]:
 
 
 def dataset_files(
-    name: str, lang: str, *, task: int = 3, setting: str = "high", data_dir=None
-) -> tuple[Path, Path]:
-    """(train, dev) of a reinflection data set, found on disk (mirror or cache):
-    SIGMORPHON 2016 ``<lang>-task<T>-train/dev`` or CoNLL 2017 ``<lang>-train-<setting>``
-    and ``<lang>-dev``."""
+    name: str, lang: str, *, task: int = 3, setting: str | None = None, data_dir=None
+) -> tuple[list[Path], Path]:
+    """(train files, dev file) of a reinflection data set, found on disk (mirror
+    or cache). SIGMORPHON 2016: ``<lang>-task<T>-train/dev``; the ``standard``
+    setting trains on the train files of tasks 1..T (as the shared task's
+    standard track did), ``restricted`` (the default) on task T's only.
+    CoNLL 2017: ``<lang>-train-<setting>`` (high by default) and ``<lang>-dev``."""
     if name == "sigmorphon2016":
         if task not in (1, 2, 3):
             raise ReinflectError(f"--task must be 1, 2 or 3, got {task}")
-        train, dev = f"{lang}-task{task}-train", f"{lang}-task{task}-dev"
+        setting = setting or "restricted"
+        if setting not in ("restricted", "standard"):
+            raise ReinflectError(
+                f"--setting for sigmorphon2016 must be restricted or standard, got {setting!r}"
+            )
+        tasks = range(1, task + 1) if setting == "standard" else [task]
+        trains, dev = [f"{lang}-task{t}-train" for t in tasks], f"{lang}-task{task}-dev"
     elif name == "conll2017":
+        setting = setting or "high"
         if setting not in ("high", "medium", "low"):
-            raise ReinflectError(f"--setting must be high, medium or low, got {setting!r}")
-        train, dev = f"{lang}-train-{setting}", f"{lang}-dev"
+            raise ReinflectError(
+                f"--setting for conll2017 must be high, medium or low, got {setting!r}"
+            )
+        trains, dev = [f"{lang}-train-{setting}"], f"{lang}-dev"
     else:
         raise ReinflectError(
             f"--dataset must be sigmorphon2016 or conll2017 for reinflection, got {name!r}"
         )
     _select(name, [lang])  # a clear error for an unknown language
-    if train not in {f.name for f in catalogue(name)}:
-        raise ReinflectError(f"{name} has no file {train} (for example maltese-task2-train)")
+    known = {f.name for f in catalogue(name)}
+    if trains[-1] not in known:
+        raise ReinflectError(f"{name} has no file {trains[-1]} (for example maltese-task2-train)")
+    trains = [t for t in trains if t in known]  # maltese-task2-train does not exist
     try:
-        root = locate(name, [train, dev], data_dir)
+        root = locate(name, [*trains, dev], data_dir)
     except DataMissingError as e:
         raise DataMissingError(
             f"{e}; or fetch them: reinflect data fetch {name} --lang {lang}"
         ) from None
-    return root / train, root / dev
+    return [root / t for t in trains], root / dev

@@ -100,15 +100,20 @@ def test_a_partial_download_resumes_with_a_range_request(tmp_path, monkeypatch):
 
 def test_dataset_shortcut_resolves_files(data_mirror, tmp_path):
     train, dev = download.dataset_files("sigmorphon2016", "turkish", task=3)
-    assert train.name == "turkish-task3-train" and dev.name == "turkish-task3-dev"
+    assert [t.name for t in train] == ["turkish-task3-train"] and dev.name == "turkish-task3-dev"
+    train, dev = download.dataset_files("sigmorphon2016", "maltese", setting="standard")
+    assert [t.name for t in train] == ["maltese-task1-train", "maltese-task3-train"]
     train, dev = download.dataset_files("conll2017", "english", setting="low")
-    assert train.name == "english-train-low" and dev.name == "english-dev"
+    assert [t.name for t in train] == ["english-train-low"] and dev.name == "english-dev"
+    with pytest.raises(ReinflectError, match="restricted or standard, got 'high'"):
+        download.dataset_files("sigmorphon2016", "turkish", setting="high")
     with pytest.raises(ReinflectError, match="did you mean turkish"):
         download.dataset_files("sigmorphon2016", "turkis")
     with pytest.raises(DataMissingError, match="reinflect data fetch sigmorphon2016 --lang navajo"):
         download.dataset_files("sigmorphon2016", "navajo", data_dir=tmp_path)
     out = tmp_path / "run"
     args = ["train", "--dataset", "sigmorphon2016", "--lang", "navajo", "--out", str(out)]
+    args += ["--setting", "standard"]  # the train files of tasks 1-3
     args += ["--max-steps", "1", "--eval-every", "1", "--no-progress", "--supervised-only"]
     res = runner.invoke(cli.app, args)
     assert res.exit_code == 0, res.output

@@ -199,3 +199,32 @@ def test_random_text_gives_only_documented_errors(tmp_path_factory, text):
             formats.read(p, fmt, skip_bad=True)
         except ReinflectError:
             pass
+
+
+def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
+    """The "standard" setting: task-1 rows are lemma -> form pairs, task-2 rows
+    give their pair and its reverse, repeats are kept once, test files refused."""
+    from helpers import write_rows
+
+    from reinflect.morph import run
+
+    t1 = write_rows(tmp_path / "x-task1-train", [("go", "pos=V,tense=PST", "went")])
+    t2 = write_rows(
+        tmp_path / "x-task2-train",
+        [("pos=V,tense=PRS", "goes", "pos=V,tense=PST", "went")],
+    )
+    t3 = write_rows(
+        tmp_path / "x-task3-train",
+        [("goes", "pos=V,tense=PST", "went"), ("go", "pos=V,tense=PST", "went")],
+    )
+    pairs = run.read_training([t1, t2, t3])
+    assert [(p.source, p.target_tags, p.target) for p in pairs] == [
+        ("go", "pos=V,tense=PST", "went"),
+        ("goes", "pos=V,tense=PST", "went"),
+        ("went", "pos=V,tense=PRS", "goes"),
+    ]
+    covered = write_rows(tmp_path / "y-task3-train", [("goes", "pos=V,tense=PST")])
+    with pytest.raises(ReinflectError, match=r"y-task3-train:1: no target form"):
+        run.read_training([t1, covered])
+    with pytest.raises(ReinflectError, match="test files are never used"):
+        run.read_training([t1, tmp_path / "x-task3-test"])

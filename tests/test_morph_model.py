@@ -174,10 +174,10 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
     state = m.start(z, ys, (states, smask) if source_attention else None)
     tokens = torch.randint(4, 12, (B,))
 
-    def attend(keys, query, mask_log):
+    def attend(keys, query, mask_log, values=None):
         w = torch.softmax((keys @ query.unsqueeze(-1)).squeeze(-1) + mask_log, -1)
         w = w * (mask_log > morph_model.NEG / 2).float()
-        return (w.unsqueeze(1) @ keys).squeeze(1)
+        return (w.unsqueeze(1) @ (keys if values is None else values)).squeeze(1)
 
     tags = torch.stack([y[:, 1:] @ t[1:] for y, t in zip(ys, m.tag_tables, strict=True)], 1)
     present = torch.stack([y[:, 0] == 0 for y in ys], 1)
@@ -187,7 +187,8 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
     assert torch.allclose(h0, torch.tanh(m.init(torch.cat([z, e_y], -1))), atol=1e-6)
     ctx = [attend(tags, m.tag_query(h0), tag_mask)]
     if source_attention:
-        ctx.append(attend(states, m.src_query(h0), smask))
+        keys, values = m.src_key(states), m.src_value(states)
+        ctx.append(attend(keys, m.src_query(h0), smask, values))
     ctx = torch.cat(ctx, -1)
     cell = torch.nn.GRUCell(cfg.char_embedding + cfg.latent + ctx.shape[-1], cfg.decoder_hidden)
     with torch.no_grad():

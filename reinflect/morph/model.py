@@ -10,7 +10,9 @@
 * Decoder: a GRU with h_0 = tanh(W [z; e_y] + b); at every step its input is
   [previous character embedding (word dropout); z; attention over the
   present tag vectors, keyed by the previous state], plus optionally (ours)
-  attention over the source characters.
+  attention over the source characters: bilinear scores and values in a
+  small space (``source_attention_dim`` A), so a step reads B x L x A
+  numbers instead of B x L x 2H.
 
 The model returns distributions and log-likelihoods; losses live in
 :mod:`reinflect.morph.objective`.
@@ -58,9 +60,13 @@ class MSVED(nn.Module):
         self.tag_bias = nn.Parameter(torch.zeros(T))
         self.init = nn.Linear(Z + T, D)
         self.tag_query = nn.Linear(D, T, bias=False)
-        ctx = T + (2 * H if cfg.source_attention else 0)
+        A = cfg.source_attention_dim
+        ctx = T + (A if cfg.source_attention else 0)
         if cfg.source_attention:
-            self.src_query = nn.Linear(D, 2 * H, bias=False)
+            # score(h, s_j) = (W_q h) . (W_k s_j); value W_v s_j.
+            self.src_query = nn.Linear(D, A, bias=False)
+            self.src_key = nn.Linear(2 * H, A, bias=False)
+            self.src_value = nn.Linear(2 * H, A, bias=False)
         # A GRU cell on [embedding; z; contexts], its input projection kept in three
         # blocks so the embedding and z parts are computed once per sequence.
         self.gru_emb = nn.Linear(E, 3 * D, bias=False)
@@ -180,10 +186,13 @@ class MSVED(nn.Module):
                 raise ValueError("this model attends over the source: pass source=(states, mask)")
             states, mask = source
             state |= {
-                "src_keys": states @ self.src_query.weight,  # B x L x D
-                "src_proj": states
-                @ torch.cat([self.gru_ctx.weight[:, T:], self.out.weight[:, D + T :]]).t(),
+                "src_keys": self.src_key(states),  # B x L x A
+                "src_values": self.src_value(states),  # B x L x A
                 "src_mask": mask,
+                # The source context's shares of the GRU input and output layer.
+                "_src_proj": torch.cat(
+                    [self.gru_ctx.weight[:, T:], self.out.weight[:, D + T :]]
+                ).t(),  # A x (3D + V)
             }
         return state
 
@@ -202,9 +211,11 @@ class MSVED(nn.Module):
         w = self._masked_softmax(scores, state["tag_mask"])
         ctx = ((w @ group.t()) * state["y"]) @ state["_tag_proj"]
         if self.cfg.source_attention:
-            scores = (state["src_keys"] @ h.unsqueeze(-1)).squeeze(-1)
+            # Broadcast products, not bmm: a batch of 1 x L products is slow on CPU.
+            scores = (state["src_keys"] * self.src_query(h).unsqueeze(1)).sum(-1)
             w = self._masked_softmax(scores, state["src_mask"])
-            ctx = ctx + (w.unsqueeze(1) @ state["src_proj"]).squeeze(1)
+            c = (w.unsqueeze(-1) * state["src_values"]).sum(1)  # B x A
+            ctx = ctx + c @ state["_src_proj"]
         return ctx
 
     def _input_table(self) -> torch.Tensor:

@@ -42,6 +42,29 @@ def guess_language(path: str | os.PathLike) -> str | None:
     return m.group(1) if m else None
 
 
+def read_training(paths, fmt: str | None = None, *, skip_bad: bool = False):
+    """The labeled pairs of one or more training files, as task-3 pairs.
+
+    A task-1 row (lemma, tags, form) is the pair lemma -> form; a task-2 row
+    (source tags, source, target tags, target) gives its pair and the reverse
+    one, since both bundles are known. Repeated pairs are kept once.
+    """
+    seen, out = set(), []
+    for path in paths:
+        for ex in formats.read(unlabeled.refuse_test(path), fmt, skip_bad=skip_bad):
+            if ex.target is None:
+                raise ReinflectError(f"{path}:{ex.line}: no target form in a train file")
+            pairs = [ex]
+            if ex.source_tags is not None:
+                pairs.append(formats.Example(ex.target, ex.source_tags, ex.source, None, ex.line))
+            for p in pairs:
+                key = (p.source, p.target_tags, p.target)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(p)
+    return out
+
+
 MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
 
 
@@ -102,19 +125,25 @@ class Trainer:
         train.seed_everything(self.tcfg.seed)
         self.dist = train.Distributed(train.pick_device(self.tcfg.device))
         self.device = self.dist.device
-        train_path = unlabeled.refuse_test(train_path)
+        # One training file or several (SIGMORPHON's "standard" setting: tasks 1-3).
+        paths = [train_path] if isinstance(train_path, str | os.PathLike) else list(train_path)
+        if not paths:
+            raise ReinflectError("no training file given")
+        self.train_paths = [unlabeled.refuse_test(p) for p in paths]
+        train_path = self.train_paths[0]
+        where = ", ".join(str(p) for p in self.train_paths)
         dev_path = unlabeled.refuse_test(dev_path)
-        self.train_ex = formats.read(train_path, fmt, skip_bad=skip_bad_lines)
+        self.train_ex = read_training(self.train_paths, fmt, skip_bad=skip_bad_lines)
         self.dev_ex = formats.read(dev_path, fmt, skip_bad=skip_bad_lines)
         for name, exs, path in (
-            ("train", self.train_ex, train_path),
+            ("train", self.train_ex, where),
             ("dev", self.dev_ex, dev_path),
         ):
             covered = [e.line for e in exs if e.target is None]
             if covered:
                 raise ReinflectError(f"{path}:{covered[0]}: no target form in a {name} file")
         self.schema = tags.Schema.build(
-            [e.target_tags for e in self.train_ex + self.dev_ex], where=str(train_path)
+            [e.target_tags for e in self.train_ex + self.dev_ex], where=where
         )
         # Only training bundles count for partial-tag resolution.
         self.schema.bundles = tags.Schema.build([e.target_tags for e in self.train_ex]).bundles
@@ -125,7 +154,7 @@ class Trainer:
         self.unlabeled_words: list[str] = []
         self.unlabeled_counts: dict[str, int] = {}
         if not self.tcfg.supervised_only:
-            files = unlabeled.sibling_files(train_path) or [train_path, dev_path]
+            files = unlabeled.sibling_files(train_path) or [*self.train_paths, dev_path]
             self.unlabeled_words, self.unlabeled_counts = unlabeled.pool(
                 charset=charset,
                 files=files,
@@ -133,9 +162,7 @@ class Trainer:
                 wordfreq_n=self.tcfg.wordfreq_words,
                 user_list=unlabeled_path,
             )
-        self.train_ds = data.labeled_dataset(
-            self.train_ex, self.vocab, self.schema, where=str(train_path)
-        )
+        self.train_ds = data.labeled_dataset(self.train_ex, self.vocab, self.schema, where=where)
         self.unl_ds = (
             data.unlabeled_dataset(self.unlabeled_words, self.vocab)
             if self.unlabeled_words
