@@ -295,6 +295,9 @@ def morph_train(
     source_attention: Annotated[
         bool, typer.Option("--source-attention", help="Attend over source characters (ours).")
     ] = False,
+    word_dropout: Annotated[
+        float, typer.Option(help="Share of decoder inputs dropped in training.")
+    ] = 0.4,
     batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
@@ -339,7 +342,7 @@ def morph_train(
             )
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
-    mcfg = config.MorphModelConfig(source_attention=source_attention)
+    mcfg = config.MorphModelConfig(source_attention=source_attention, word_dropout=word_dropout)
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,
         unlabeled_batch=batch_size,

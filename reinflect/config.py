@@ -80,6 +80,10 @@ class MorphModelConfig:
     source_attention: bool = False  # ours: attention over the source characters
     source_attention_dim: int = 128  # its key/value size (ours)
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
+
 
 @dataclass
 class MorphTrainConfig:

@@ -30,8 +30,9 @@ MED_STANDARD = {
 
 
 def one(lang: str, mode: str, a, root: Path) -> dict:
-    train_path = root / f"{lang}-task3-train"
-    dev = root / f"{lang}-task3-dev"
+    train_paths, dev = download.dataset_files(
+        "sigmorphon2016", lang, task=3, setting=a.setting, data_dir=root
+    )
     out = Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
     tcfg = config.MorphTrainConfig(
         supervised_only=(mode == "sup"),
@@ -43,11 +44,12 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         patience=a.patience,
         seed=a.seed,
         precision=a.precision,
+        lr=a.lr,
     )
-    mcfg = config.MorphModelConfig(source_attention=a.source_attention)
+    mcfg = config.MorphModelConfig(source_attention=a.source_attention, word_dropout=a.word_dropout)
     t0 = time.perf_counter()
     trainer = run.Trainer(
-        train_path=train_path,
+        train_path=train_paths,
         dev_path=dev,
         out_dir=out,
         model_cfg=mcfg,
@@ -72,6 +74,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         "dev_chrf_beam8": scores["chrf"],
         "best_dev_accuracy_greedy": summary["best_dev_accuracy"],
         "med_standard_test": MED_STANDARD.get(lang),
+        "train_files": [p.name for p in train_paths],
         "train_pairs": summary["train_pairs"],
         "unlabeled_words": summary["unlabeled_words"],
         "steps": summary["steps"],
@@ -108,6 +111,9 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--source-attention", action="store_true")
+    p.add_argument("--setting", default="restricted", choices=["restricted", "standard"])
+    p.add_argument("--lr", type=float, default=config.MorphTrainConfig.lr)
+    p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")
     p.add_argument("--json", default=None)
@@ -134,6 +140,7 @@ def main() -> None:
         "table": table(rows),
     }
     tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
+    tag += "_standard" if a.setting == "standard" else ""
     path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")

@@ -128,6 +128,8 @@ def test_out_of_memory_names_a_smaller_batch(tmp_path, monkeypatch):
 def test_unknown_precision_is_refused(tmp_path):
     with pytest.raises(ReinflectError, match="--precision must be one of auto, fp32, bf16"):
         _trainer(tmp_path, "p", precision="fp8")
+    with pytest.raises(ReinflectError, match=r"--word-dropout must be in \[0, 1\), got 1.5"):
+        config.MorphModelConfig(word_dropout=1.5)
 
 
 def test_device_choice_is_checked():
