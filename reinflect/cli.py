@@ -304,6 +304,13 @@ def morph_train(
     eval_every: Annotated[int, typer.Option(help="Updates between dev checks.")] = 500,
     patience: Annotated[int, typer.Option(help="Dev checks without gain before stopping.")] = 10,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    lr_schedule: Annotated[
+        str,
+        typer.Option(
+            help="constant, or budget: hold --lr for half of --minutes/--max-steps, "
+            "then decay it linearly to zero."
+        ),
+    ] = "constant",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[
@@ -352,6 +359,7 @@ def morph_train(
         eval_every=eval_every,
         patience=patience,
         lr=lr,
+        lr_schedule=lr_schedule,
         seed=seed,
         device=device,
         precision=precision,

@@ -65,6 +65,7 @@ class MnistConfig:
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
+LR_SCHEDULES = ("constant", "budget")
 
 
 @dataclass
@@ -100,6 +101,9 @@ class MorphTrainConfig:
     temperature_floor: float = 0.5
     temperature_every: int = 2000
     lr: float = 1e-3
+    # constant, or budget: with --minutes or --max-steps, hold lr for the first
+    # half of the budget, then decay it linearly to zero at its end (ours).
+    lr_schedule: str = "constant"
     clip: float = 5.0
     max_steps: int | None = None
     max_minutes: float | None = None
@@ -114,6 +118,10 @@ class MorphTrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.kl, dict):
             self.kl = schedules.KLSchedule(**self.kl)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ReinflectError(
+                f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
         if self.precision not in PRECISIONS:
             raise ReinflectError(
                 f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"

@@ -45,6 +45,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         seed=a.seed,
         precision=a.precision,
         lr=a.lr,
+        lr_schedule=a.lr_schedule,
     )
     mcfg = config.MorphModelConfig(source_attention=a.source_attention, word_dropout=a.word_dropout)
     t0 = time.perf_counter()
@@ -113,6 +114,7 @@ def main() -> None:
     p.add_argument("--source-attention", action="store_true")
     p.add_argument("--setting", default="restricted", choices=["restricted", "standard"])
     p.add_argument("--lr", type=float, default=config.MorphTrainConfig.lr)
+    p.add_argument("--lr-schedule", default="constant", choices=["constant", "budget"])
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")

@@ -289,3 +289,13 @@ def test_resume_refuses_a_checkpoint_of_another_setup(tmp_path):
     bigger = config.MorphModelConfig(**(SMALL | {"latent": 32}))
     with pytest.raises(ReinflectError, match="other sizes or options than these; cannot resume"):
         _trainer(tmp_path, "r", model_cfg=bigger).resume()
+
+
+def test_budget_lr_schedule_decays_over_max_steps(tmp_path):
+    t = _trainer(tmp_path, "lr", lr_schedule="budget", max_steps=8, eval_every=1)
+    t.fit()
+    lrs = [r["lr"] for r in train.MetricsLog.read(t.out / "metrics.jsonl")]
+    # steps 1-5 start at progress <= 0.5; then 1e-3 * (1 - s/8) / 0.5 for s = 5, 6, 7
+    assert lrs == pytest.approx([1e-3] * 5 + [7.5e-4, 5e-4, 2.5e-4])
+    with pytest.raises(ReinflectError, match="--lr-schedule must be one of constant, budget"):
+        config.MorphTrainConfig(lr_schedule="cosine")

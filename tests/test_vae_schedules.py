@@ -68,3 +68,10 @@ def test_warmup_helper():
     s = schedules.warmup(2.0, 100)
     assert [schedules.kl_weight(t, s) for t in (0, 50, 100, 1000)] == [0.0, 1.0, 2.0, 2.0]
     assert schedules.warmup(1.0, 0).kind == "constant"
+
+
+def test_budget_lr_factor_holds_then_decays_linearly_to_zero():
+    assert schedules.budget_lr_factor(0.0) == schedules.budget_lr_factor(0.5) == 1.0
+    assert schedules.budget_lr_factor(0.75) == pytest.approx(0.5)
+    assert schedules.budget_lr_factor(1.0) == 0.0 and schedules.budget_lr_factor(1.2) == 0.0
+    assert schedules.budget_lr_factor(0.6, hold=0.0) == pytest.approx(0.4)

@@ -327,7 +327,19 @@ class Trainer:
         if bad:
             return None, out_of_time, signalled
         record = {k: float(v) for k, v in stats.items()} | {"kl_weight": klw, "temperature": tau}
-        return record, out_of_time, signalled
+        return record | {"lr": self.opt.param_groups[0]["lr"]}, out_of_time, signalled
+
+    def _set_lr(self, elapsed: float) -> None:
+        """The budget schedule: progress is the larger of the step and time fractions."""
+        t = self.tcfg
+        progress = 0.0
+        if t.max_steps:
+            progress = self.step / t.max_steps
+        if t.max_minutes:
+            progress = max(progress, elapsed / (60.0 * t.max_minutes))
+        lr = t.lr * schedules.budget_lr_factor(progress)
+        for group in self.opt.param_groups:
+            group["lr"] = lr
 
     def fit(self) -> dict:
         from tqdm.auto import tqdm
@@ -358,6 +370,8 @@ class Trainer:
         stop_reason = "max_steps"
         with train.catch_signals() as caught:
             while t.max_steps is None or self.step < t.max_steps:
+                if t.lr_schedule == "budget":
+                    self._set_lr(start_elapsed + budget.elapsed)
                 stats, out_of_time, signalled = self.train_step(
                     out_of_time=budget.exhausted(), signalled=caught[0] is not None
                 )

@@ -81,3 +81,11 @@ def temperature(
         raise ValueError(f"temperature floor must be positive, got {floor}")
     t = (step // every) * every if every > 0 else step
     return max(floor, initial * math.exp(-rate * t))
+
+
+def budget_lr_factor(progress: float, *, hold: float = 0.5) -> float:
+    """The learning-rate factor at ``progress`` (0..1) of a known training budget:
+    1 for the first ``hold`` of it, then linear down to 0 at its end."""
+    if progress <= hold:
+        return 1.0
+    return max(0.0, (1.0 - progress) / (1.0 - hold))
