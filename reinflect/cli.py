@@ -307,10 +307,10 @@ def morph_train(
     lr_schedule: Annotated[
         str,
         typer.Option(
-            help="constant, or budget: hold --lr for half of --minutes/--max-steps, "
-            "then decay it linearly to zero."
+            help="budget: hold --lr for half of --minutes/--max-steps, then decay it "
+            "linearly to zero (constant without a budget); or constant."
         ),
-    ] = "constant",
+    ] = "budget",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[

@@ -101,9 +101,10 @@ class MorphTrainConfig:
     temperature_floor: float = 0.5
     temperature_every: int = 2000
     lr: float = 1e-3
-    # constant, or budget: with --minutes or --max-steps, hold lr for the first
-    # half of the budget, then decay it linearly to zero at its end (ours).
-    lr_schedule: str = "constant"
+    # budget: with --minutes or --max-steps, hold lr for the first half of the
+    # budget, then decay it linearly to zero at its end (ours; without a budget
+    # it is constant); or constant.
+    lr_schedule: str = "budget"
     clip: float = 5.0
     max_steps: int | None = None
     max_minutes: float | None = None

@@ -114,7 +114,7 @@ def main() -> None:
     p.add_argument("--source-attention", action="store_true")
     p.add_argument("--setting", default="restricted", choices=["restricted", "standard"])
     p.add_argument("--lr", type=float, default=config.MorphTrainConfig.lr)
-    p.add_argument("--lr-schedule", default="constant", choices=["constant", "budget"])
+    p.add_argument("--lr-schedule", default="budget", choices=["constant", "budget"])
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")
