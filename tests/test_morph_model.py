@@ -103,6 +103,8 @@ def test_partial_tags_and_analysis(toy_run):
     assert partial and bundle["Number"] == "SG"
     top = r.analyze("walked", top=3)
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
+    every = r.analyze("walked", top=len(r.schema.bundles))
+    assert sum(p for _, p in every) == pytest.approx(1.0)
 
 
 def test_cli_predict_evaluate_and_errors(toy_run, tmp_path):

@@ -103,7 +103,8 @@ class Reinflector:
 
     @torch.inference_mode()
     def analyze(self, word: str, *, top: int = 5) -> list[tuple[dict[str, str], float]]:
-        """The ``top`` training tag bundles ranked by q(y|x) = prod_k q(y_k|x)."""
+        """The ``top`` training tag bundles ranked by q(y|x) = prod_k q(y_k|x), with
+        probabilities renormalized over the bundles seen in training."""
         _, _, h = self._encode_words([word])
         logq = [torch.log_softmax(lg, -1)[0] for lg in self.model.tag_logits(h)]
         scored = []
@@ -113,7 +114,8 @@ class Reinflector:
                 (sum(float(lq[i]) for lq, i in zip(logq, enc, strict=True)), dict(bundle))
             )
         scored.sort(key=lambda t: -t[0])
-        return [(b, math.exp(s)) for s, b in scored[:top]]
+        norm = torch.logsumexp(torch.tensor([s for s, _ in scored]), 0).item()
+        return [(b, math.exp(s - norm)) for s, b in scored[:top]]
 
     def target_bundle(self, word: str, raw_tags: str) -> tuple[dict[str, str], bool]:
         """The bundle to generate: ``raw_tags`` itself when it is a full bundle seen in
