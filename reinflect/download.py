@@ -323,6 +323,21 @@ def status() -> list[dict]:
     return rows
 
 
+SETTINGS = {
+    "sigmorphon2016": ("restricted", "standard"),  # task T's train file / tasks 1..T's
+    "conll2017": ("high", "medium", "low"),  # training size
+}
+
+
+def _setting(name: str, setting: str | None) -> str:
+    allowed = SETTINGS[name]
+    setting = setting or allowed[0]
+    if setting not in allowed:
+        choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+        raise ReinflectError(f"--setting for {name} must be {choices}, got {setting!r}")
+    return setting
+
+
 def dataset_files(
     name: str, lang: str, *, task: int = 3, setting: str | None = None, data_dir=None
 ) -> tuple[list[Path], Path]:
@@ -334,20 +349,10 @@ def dataset_files(
     if name == "sigmorphon2016":
         if task not in (1, 2, 3):
             raise ReinflectError(f"--task must be 1, 2 or 3, got {task}")
-        setting = setting or "restricted"
-        if setting not in ("restricted", "standard"):
-            raise ReinflectError(
-                f"--setting for sigmorphon2016 must be restricted or standard, got {setting!r}"
-            )
-        tasks = range(1, task + 1) if setting == "standard" else [task]
+        tasks = range(1, task + 1) if _setting(name, setting) == "standard" else [task]
         trains, dev = [f"{lang}-task{t}-train" for t in tasks], f"{lang}-task{task}-dev"
     elif name == "conll2017":
-        setting = setting or "high"
-        if setting not in ("high", "medium", "low"):
-            raise ReinflectError(
-                f"--setting for conll2017 must be high, medium or low, got {setting!r}"
-            )
-        trains, dev = [f"{lang}-train-{setting}"], f"{lang}-dev"
+        trains, dev = [f"{lang}-train-{_setting(name, setting)}"], f"{lang}-dev"
     else:
         raise ReinflectError(
             f"--dataset must be sigmorphon2016 or conll2017 for reinflection, got {name!r}"

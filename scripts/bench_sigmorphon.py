@@ -112,16 +112,18 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--source-attention", action="store_true")
-    p.add_argument("--setting", default="restricted", choices=["restricted", "standard"])
+    p.add_argument("--setting", default="restricted", choices=download.SETTINGS["sigmorphon2016"])
     p.add_argument("--lr", type=float, default=config.MorphTrainConfig.lr)
-    p.add_argument("--lr-schedule", default="budget", choices=["constant", "budget"])
+    p.add_argument(
+        "--lr-schedule", default=config.MorphTrainConfig.lr_schedule, choices=config.LR_SCHEDULES
+    )
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")
     p.add_argument("--json", default=None)
     p.add_argument("--progress", action="store_true")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    p.add_argument("--precision", default="auto", choices=config.PRECISIONS)
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -164,7 +164,7 @@ class MSVED(nn.Module):
         ``source`` is ``(states, mask_log)`` of the encoder, for source attention.
         Keys starting with ``_`` are shared by all rows (not reordered).
         """
-        T, D = self.cfg.tag_embedding, self.cfg.decoder_hidden
+        T = self.cfg.tag_embedding
         y_cat, tag_mask = self._tag_rows(ys)
         values = torch.cat([t[1:] for t in self.tag_tables], dim=0)  # S x T
         e_y = torch.tanh(y_cat @ values + self.tag_bias)
@@ -178,8 +178,7 @@ class MSVED(nn.Module):
             # Per tag value: its attention key and its shares of the GRU input
             # and of the output layer.
             "_tag_keys": values @ self.tag_query.weight,  # S x D
-            "_tag_proj": values
-            @ torch.cat([self.gru_ctx.weight[:, :T], self.out.weight[:, D : D + T]]).t(),
+            "_tag_proj": values @ self._context_share(0, T),
         }
         if self.cfg.source_attention:
             if source is None:
@@ -189,12 +188,18 @@ class MSVED(nn.Module):
                 "src_keys": self.src_key(states),  # B x L x A
                 "src_values": self.src_value(states),  # B x L x A
                 "src_mask": mask,
-                # The source context's shares of the GRU input and output layer.
-                "_src_proj": torch.cat(
-                    [self.gru_ctx.weight[:, T:], self.out.weight[:, D + T :]]
-                ).t(),  # A x (3D + V)
+                "_src_proj": self._context_share(T, None),  # A x (3D + V)
             }
         return state
+
+    def _context_share(self, start: int, stop: int | None) -> torch.Tensor:
+        """The weights that take context columns ``start:stop`` (tags first, then
+        the source) into the GRU input and the output layer: ``C x (3D + V)``."""
+        D = self.cfg.decoder_hidden
+        end = None if stop is None else D + stop
+        return torch.cat(
+            [self.gru_ctx.weight[:, start:stop], self.out.weight[:, D + start : end]]
+        ).t()
 
     @staticmethod
     def _masked_softmax(scores: torch.Tensor, mask_log: torch.Tensor) -> torch.Tensor:
