@@ -299,3 +299,12 @@ def test_budget_lr_schedule_decays_over_max_steps(tmp_path):
     assert lrs == pytest.approx([1e-3] * 5 + [7.5e-4, 5e-4, 2.5e-4])
     with pytest.raises(ReinflectError, match="--lr-schedule must be one of constant, budget"):
         config.MorphTrainConfig(lr_schedule="cosine")
+
+
+def test_a_covered_dev_file_is_refused_with_its_line(tmp_path):
+    train_f, _ = _files(tmp_path / "data")
+    dev_f = write_rows(
+        tmp_path / "data" / "toy-dev2", [("walk", "V;PST", "walked"), ("play", "V;PST", "")]
+    )
+    with pytest.raises(ReinflectError, match=r"toy-dev2:2: no target form in a dev file"):
+        run.Trainer(train_path=train_f, dev_path=dev_f, out_dir=tmp_path / "o", progress=False)
