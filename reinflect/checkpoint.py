@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from reinflect.errors import ReinflectError
 
 FORMAT_VERSION = 1
 
 
-def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Atomically write ``payload`` (plus the format version) to ``path``."""
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, then move it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save({"format_version": FORMAT_VERSION, **payload}, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -34,8 +33,17 @@ def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
         raise
 
 
+def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
+    """Atomically write ``payload`` (plus the format version) to ``path``."""
+    import torch
+
+    atomic_write(path, lambda f: torch.save({"format_version": FORMAT_VERSION, **payload}, f))
+
+
 def load(path: str | os.PathLike, *, kind: str | None = None, map_location="cpu") -> dict[str, Any]:
     """Read a checkpoint, with one clear error for a missing, corrupt or foreign file."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise ReinflectError(f"no checkpoint at {path}")

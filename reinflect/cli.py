@@ -397,16 +397,34 @@ def morph_train(
     )
 
 
-def _reinflector(model: Path):
-    from reinflect.morph import inference
+def _reinflector(model: Path, *, lite_ok: bool = False):
+    """The trained model at ``model``; with ``lite_ok``, its numpy twin when there is
+    an up-to-date one (no torch import: a fast cold start for one word), else the
+    torch model, writing the twin for next time."""
+    from reinflect.morph import lite
 
     path = model / "model.pt" if model.is_dir() or not model.suffix else model
+    if lite_ok:
+        npz = path if path.suffix == ".npz" else lite.companion(path)
+        if npz is not None and npz.is_file():
+            return _guard(lite.LiteReinflector.load, npz)
     if not path.is_file():
         hint = "reinflect train --train FILE --dev FILE" + (
             "" if model == DEFAULT_MODEL else f" --out {model}"
         )
         raise _fail(f"no trained model at {model}; train one with: {hint}")
-    return _guard(inference.Reinflector.load, path)
+    from reinflect import checkpoint
+    from reinflect.morph import inference
+
+    payload = _guard(checkpoint.load, path, kind=inference.KIND)
+    r = _guard(inference.Reinflector.from_payload, payload)
+    if lite_ok and path.suffix == ".pt":
+        # A model trained before the twin existed: write it, so the next call is fast.
+        try:
+            lite.export(payload, path.with_suffix(".npz"), source=path)
+        except OSError as e:
+            logging.getLogger(__name__).info("could not write %s: %s", path.with_suffix(".npz"), e)
+    return r
 
 
 @app.command("predict")
@@ -416,8 +434,8 @@ def morph_predict(
         str | None, typer.Option("--tags", help="Target tags, full or partial (PST).")
     ] = None,
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
-    beam: Annotated[int, typer.Option(help="Beam size (1 = greedy).")] = 8,
-    nbest: Annotated[int, typer.Option(help="Hypotheses to print.")] = 1,
+    beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
+    nbest: Annotated[int, typer.Option(min=1, help="Hypotheses to print.")] = 1,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
     ] = None,
@@ -445,7 +463,9 @@ def morph_predict(
         return
     if word is None or tags_ is None:
         raise _fail("give WORD and --tags, or --input FILE --output FILE", 2)
-    r = _reinflector(model)
+    if nbest > beam:
+        raise _fail(f"--nbest {nbest} is more than --beam {beam}: raise --beam", 2)
+    r = _reinflector(model, lite_ok=True)
     bundle, partial = _guard(r.target_bundle, word, tags_)
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
@@ -460,7 +480,7 @@ def morph_analyze(
     top: Annotated[int, typer.Option(help="Bundles to show.")] = 5,
 ) -> None:
     """The most probable tag bundles of WORD under q(y|x)."""
-    r = _reinflector(model)
+    r = _reinflector(model, lite_ok=True)
     for bundle, p in r.analyze(word, top=top):
         typer.echo(f"{p:.4f}\t{r.render(bundle)}")
 
@@ -473,7 +493,7 @@ def morph_evaluate(
     task: Annotated[int, TASK] = 3,
     setting: Annotated[str | None, SETTING] = None,
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
-    beam: Annotated[int, typer.Option(help="Beam size (1 = greedy).")] = 8,
+    beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
     predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,

@@ -14,7 +14,9 @@ Parts:
   trained further for ``--decode-train-steps`` updates (an untrained model
   would decode every word to the maximum length).
 - ``cli``: cold wall time (a fresh process each time; median of ``--repeats``)
-  of ``reinflect predict WORD --tags T`` and of ``reinflect --help``.
+  of ``reinflect predict WORD --tags T`` (the numpy engine of ``model.npz``,
+  and the torch engine of a directory with ``model.pt`` only), of
+  ``reinflect --help`` and of ``python -c "import torch"``.
 
 Peak memory is the process's peak RSS (and CUDA max allocated on a GPU). Data:
 ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/sigmorphon2016``; test files are
@@ -132,9 +134,25 @@ def bench_cli(a, model_dir: Path, root: Path) -> dict:
         result[f"{name}_cold_s"] = round(statistics.median(times), 3)
         result[f"{name}_runs_s"] = [round(t, 3) for t in times]
         print(f"cli {name}: median {statistics.median(times):.3f} s", flush=True)
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import torch"], check=True)
-    result["import_torch_s"] = round(time.perf_counter() - t0, 3)
+    # The torch engine: the model directory without its numpy twin (the call
+    # writes the twin again, as it does for a run trained by an older version).
+    times = []
+    for _ in range(a.repeats):
+        bare = Path(tempfile.mkdtemp(prefix="bench_cli_"))
+        shutil.copy(model_dir / "model.pt", bare / "model.pt")
+        cmd = [*predict[:-1], str(bare)]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+        shutil.rmtree(bare)
+    result["predict_torch_engine_cold_s"] = round(statistics.median(times), 3)
+    print(f"cli predict, torch engine: median {statistics.median(times):.3f} s", flush=True)
+    times = []
+    for _ in range(a.repeats):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch"], check=True)
+        times.append(time.perf_counter() - t0)
+    result["import_torch_s"] = round(statistics.median(times), 3)
     return result
 
 

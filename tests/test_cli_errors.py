@@ -59,6 +59,10 @@ def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys):
     code, _, err = call(monkeypatch, capsys, "predict", "plays", "--tags", "PST", "--beam", "x")
     assert code == 2 and "Invalid value for '--beam'" in one_line(err)
     assert "(see 'reinflect predict --help')" in err
+    code, _, err = call(
+        monkeypatch, capsys, "predict", "go", "--tags", "PST", "--nbest", "3", "--beam", "2"
+    )
+    assert code == 2 and one_line(err) == "error: --nbest 3 is more than --beam 2: raise --beam"
 
 
 def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_dir):
@@ -66,6 +70,7 @@ def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_
         raise ValueError("something odd")
 
     monkeypatch.setattr("reinflect.morph.inference.Reinflector.inflect", boom)
+    monkeypatch.setattr("reinflect.morph.lite.LiteReinflector.inflect", boom)
     args = ["predict", "plays", "--tags", "V;PST", "--model", model_dir]
     code, _, err = call(monkeypatch, capsys, *args)
     assert code == 1

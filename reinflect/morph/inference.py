@@ -6,8 +6,6 @@ config); prediction never reads training data.
 
 from __future__ import annotations
 
-import logging
-import math
 import os
 from pathlib import Path
 
@@ -15,15 +13,14 @@ import torch
 
 from reinflect import checkpoint, config, metrics
 from reinflect.errors import ReinflectError
-from reinflect.morph import data, decoding, formats, tags, vocab
+from reinflect.morph import data, decoding, formats, lite, tags, vocab
 from reinflect.morph import model as morph_model
 
-log = logging.getLogger(__name__)
-KIND = "morph"
+KIND = lite.KIND
 
 
-class Reinflector:
-    """A trained MSVED with its vocabulary and tag schema."""
+class Reinflector(lite.Predictor):
+    """A trained MSVED (torch) with its vocabulary and tag schema."""
 
     def __init__(self, model: morph_model.MSVED, v: vocab.Vocab, schema: tags.Schema, device="cpu"):
         self.model = model.eval()
@@ -51,12 +48,7 @@ class Reinflector:
     # -- helpers ---------------------------------------------------------------
 
     def _encode_words(self, words: list[str]):
-        for w in words:
-            unk = self.vocab.unknown_chars(w)
-            if unk:
-                log.warning(
-                    "characters %r of %r were not seen in training", "".join(sorted(unk)), w
-                )
+        self.warn_unknown(words)
         ids, lengths = data.pad(self.vocab.encode_batch(words), eos=False)
         ids, lengths = ids.to(self.device), lengths.to(self.device)
         return self.model.encode(ids, lengths)
@@ -102,50 +94,9 @@ class Reinflector:
         return results
 
     @torch.inference_mode()
-    def analyze(self, word: str, *, top: int = 5) -> list[tuple[dict[str, str], float]]:
-        """The ``top`` training tag bundles ranked by q(y|x) = prod_k q(y_k|x), with
-        probabilities renormalized over the bundles seen in training."""
+    def tag_log_probs(self, word: str) -> list[list[float]]:
         _, _, h = self._encode_words([word])
-        logq = [torch.log_softmax(lg, -1)[0] for lg in self.model.tag_logits(h)]
-        scored = []
-        for bundle in self.schema.bundles:
-            enc = self.schema.encode(dict(bundle))
-            scored.append(
-                (sum(float(lq[i]) for lq, i in zip(logq, enc, strict=True)), dict(bundle))
-            )
-        scored.sort(key=lambda t: -t[0])
-        norm = torch.logsumexp(torch.tensor([s for s, _ in scored]), 0).item()
-        return [(b, math.exp(s - norm)) for s, b in scored[:top]]
-
-    def target_bundle(self, word: str, raw_tags: str) -> tuple[dict[str, str], bool]:
-        """The bundle to generate: ``raw_tags`` itself when it is a full bundle seen in
-        training, else (partial tags) the source's analysis with those dimensions
-        changed, resolved to a seen bundle. Returns (bundle, was_partial).
-        """
-        change = tags.parse(raw_tags)
-        if tuple(sorted(change.items())) in self.schema.bundles:
-            return change, False
-        for dim, val in change.items():  # validates dimensions and values with clear errors
-            self.schema.encode({dim: val})
-        source = self.analyze(word, top=1)[0][0]
-        return self.schema.resolve(source, change), True
-
-    def file_bundles(self, examples: list[formats.Example], path) -> list[dict[str, str]]:
-        """The target bundle of every row of ``path``, checked against the schema;
-        an unknown dimension or value is an error naming ``path:line``."""
-        bundles = []
-        for e in examples:
-            where = f"{path}:{e.line}"
-            b = tags.parse(e.target_tags, where=where)
-            try:
-                self.schema.encode(b)
-            except ReinflectError as err:
-                raise ReinflectError(f"{where}: {err}") from None
-            bundles.append(b)
-        return bundles
-
-    def render(self, bundle: dict[str, str]) -> str:
-        return tags.render(bundle, unimorph=self.schema.unimorph)
+        return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
 
 
 def evaluate(

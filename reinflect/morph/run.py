@@ -29,7 +29,7 @@ import torch
 
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
-from reinflect.morph import data, formats, inference, objective, tags, unlabeled, vocab
+from reinflect.morph import data, formats, inference, lite, objective, tags, unlabeled, vocab
 from reinflect.morph import model as morph_model
 from reinflect.vae import schedules
 
@@ -174,8 +174,14 @@ class Trainer:
             self.objective = DistributedDataParallel(self.objective)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.tcfg.lr)
         shard = {"rank": self.dist.rank, "world": self.dist.world}
+        # Bucketed by the longer word of each pair: the encoder and the four
+        # reconstructions run to the longest word of the batch (on Turkish 89% of
+        # the decoder steps are real characters, against 66% by source length).
         self.lab_stream = data.BatchStream(
-            [len(s) for s in self.train_ds["source"]],
+            [
+                max(len(s), len(t))
+                for s, t in zip(self.train_ds["source"], self.train_ds["target"], strict=True)
+            ],
             self.tcfg.batch_size,
             seed=self.tcfg.seed,
             **shard,
@@ -227,7 +233,10 @@ class Trainer:
 
     def save(self, name: str, *, full: bool) -> None:
         if self.dist.main:
-            checkpoint.save(self.out / name, self.payload(full=full))
+            payload = self.payload(full=full)
+            checkpoint.save(self.out / name, payload)
+            if name == "model.pt":  # and its torch-free twin for fast predictions
+                lite.export(payload, self.out / "model.npz", source=self.out / name)
 
     def resume(self) -> None:
         path = self.out / "last.pt"

@@ -1,0 +1,329 @@
+"""Prediction without torch: the trained MSVED in numpy, for a fast cold start.
+
+``import torch`` alone takes about 1.5 s on a small CPU, longer than the whole
+of a one-word prediction needs. Training therefore writes, next to the best
+checkpoint ``model.pt``, ``model.npz``: the same weights as float32 arrays,
+the vocabulary, the tag schema and the model config, plus the sha256 of the
+``model.pt`` it was made from. ``reinflect predict WORD`` and
+``reinflect analyze`` use it when it belongs to the ``model.pt`` beside it (a
+stale one is ignored) and fall back to the torch model otherwise; batch
+prediction and evaluation always use torch.
+
+The maths is the plain formulation of :mod:`reinflect.morph.model` (no
+precomputed shares: one word at a time, beams of a few rows), and greedy and
+beam search follow :mod:`reinflect.morph.decoding` step for step (hypotheses
+stop at EOS; finished ones continue with PAD at no cost; beam 1 is greedy).
+``tests/test_lite.py`` checks that both engines give the same forms and
+log-probabilities.
+
+This module also holds :class:`Predictor`, what both engines share: tag
+bundles, partial tags, rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from reinflect import checkpoint, config
+from reinflect.errors import ReinflectError
+from reinflect.morph import formats, tags, vocab
+from reinflect.morph.vocab import BOS, EOS, PAD
+
+log = logging.getLogger(__name__)
+KIND = "morph"
+META, VOCAB = "__meta__", "__vocab__"
+
+
+class Predictor:
+    """What prediction does the same way in both engines. Subclasses give
+    ``tag_log_probs`` and ``inflect``."""
+
+    vocab: vocab.Vocab
+    schema: tags.Schema
+
+    def tag_log_probs(self, word: str) -> list[list[float]]:
+        """log q(y_k|x) of ``word``, one list per tag dimension."""
+        raise NotImplementedError
+
+    def inflect(
+        self, words: list[str], bundles: list[dict[str, str]], *, beam: int = 8, nbest: int = 1
+    ) -> list[list[tuple[str, float]]]:
+        """For each (word, target bundle): up to ``nbest`` (form, log-probability), best first."""
+        raise NotImplementedError
+
+    def warn_unknown(self, words: list[str]) -> None:
+        for w in words:
+            unk = self.vocab.unknown_chars(w)
+            if unk:
+                log.warning(
+                    "characters %r of %r were not seen in training", "".join(sorted(unk)), w
+                )
+
+    def analyze(self, word: str, *, top: int = 5) -> list[tuple[dict[str, str], float]]:
+        """The ``top`` training tag bundles ranked by q(y|x) = prod_k q(y_k|x), with
+        probabilities renormalized over the bundles seen in training."""
+        logq = self.tag_log_probs(word)
+        scored = []
+        for bundle in self.schema.bundles:
+            enc = self.schema.encode(dict(bundle))
+            scored.append((sum(lq[i] for lq, i in zip(logq, enc, strict=True)), dict(bundle)))
+        scored.sort(key=lambda t: -t[0])
+        best = scored[0][0]
+        norm = best + math.log(sum(math.exp(s - best) for s, _ in scored))
+        return [(b, math.exp(s - norm)) for s, b in scored[:top]]
+
+    def target_bundle(self, word: str, raw_tags: str) -> tuple[dict[str, str], bool]:
+        """The bundle to generate: ``raw_tags`` itself when it is a full bundle seen in
+        training, else (partial tags) the source's analysis with those dimensions
+        changed, resolved to a seen bundle. Returns (bundle, was_partial).
+        """
+        change = tags.parse(raw_tags)
+        if tuple(sorted(change.items())) in self.schema.bundles:
+            return change, False
+        for dim, val in change.items():  # validates dimensions and values with clear errors
+            self.schema.encode({dim: val})
+        source = self.analyze(word, top=1)[0][0]
+        return self.schema.resolve(source, change), True
+
+    def file_bundles(self, examples: list[formats.Example], path) -> list[dict[str, str]]:
+        """The target bundle of every row of ``path``, checked against the schema;
+        an unknown dimension or value is an error naming ``path:line``."""
+        bundles = []
+        for e in examples:
+            where = f"{path}:{e.line}"
+            b = tags.parse(e.target_tags, where=where)
+            try:
+                self.schema.encode(b)
+            except ReinflectError as err:
+                raise ReinflectError(f"{where}: {err}") from None
+            bundles.append(b)
+        return bundles
+
+    def render(self, bundle: dict[str, str]) -> str:
+        return tags.render(bundle, unimorph=self.schema.unimorph)
+
+
+# -- the file ---------------------------------------------------------------------
+
+
+def sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def export(payload: dict, path: str | os.PathLike, *, source: str | os.PathLike) -> None:
+    """Write ``path`` (``.npz``) from a morph checkpoint ``payload`` (torch tensors)
+    that was saved as ``source``; atomic, like the checkpoint."""
+    meta = {
+        "format_version": checkpoint.FORMAT_VERSION,
+        "kind": KIND,
+        "model_config": payload["model_config"],
+        "schema": payload["schema"],
+        "step": payload.get("step"),
+        "checkpoint_sha256": sha256(source),
+    }
+    arrays = {k: v.detach().float().cpu().numpy() for k, v in payload["model"].items()}
+    arrays[META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays[VOCAB] = np.frombuffer(payload["vocab"], dtype=np.uint8)
+    checkpoint.atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def companion(checkpoint_path: str | os.PathLike) -> Path | None:
+    """The ``model.npz`` that belongs to ``checkpoint_path`` (same directory, made
+    from exactly that file, or alone there), or None."""
+    checkpoint_path = Path(checkpoint_path)
+    npz = checkpoint_path.with_suffix(".npz")
+    if not npz.is_file():
+        return None
+    if not checkpoint_path.exists():
+        return npz
+    try:
+        with np.load(npz, allow_pickle=False) as f:
+            meta = json.loads(f[META].tobytes())
+    except Exception:  # damaged or foreign: the torch checkpoint still works
+        return None
+    return npz if meta.get("checkpoint_sha256") == sha256(checkpoint_path) else None
+
+
+# -- the model ----------------------------------------------------------------------
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _gru(gi: np.ndarray, gh: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """torch's GRU cell from the input and hidden projections (gates r, u, n)."""
+    D = h.shape[-1]
+    r = _sigmoid(gi[..., :D] + gh[..., :D])
+    u = _sigmoid(gi[..., D : 2 * D] + gh[..., D : 2 * D])
+    n = np.tanh(gi[..., 2 * D :] + r * gh[..., 2 * D :])
+    return (1.0 - u) * n + u * h
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+class LiteReinflector(Predictor):
+    """A trained MSVED from ``model.npz``, computed with numpy."""
+
+    def __init__(self, weights: dict[str, np.ndarray], meta: dict, proto: bytes) -> None:
+        self.w = weights
+        self.cfg = config.MorphModelConfig(**meta["model_config"])
+        self.schema = tags.Schema.from_dict(meta["schema"])
+        self.vocab = vocab.Vocab(proto)
+        w = weights
+        self._emb_in = w["embed.weight"] @ w["gru_emb.weight"].T  # V x 3D
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LiteReinflector:
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+            meta = json.loads(arrays.pop(META).tobytes())
+            proto = arrays.pop(VOCAB).tobytes()
+        except Exception as e:
+            raise ReinflectError(
+                f"{path}: not a readable reinflect model ({type(e).__name__})"
+            ) from e
+        if meta.get("kind") != KIND or meta.get("format_version") != checkpoint.FORMAT_VERSION:
+            raise ReinflectError(f"{path}: not a reinflect {KIND} model of this version")
+        return cls(arrays, meta, proto)
+
+    # -- encoder -------------------------------------------------------------------
+
+    def _encode(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """(states ``L x 2H``, summary ``2H``) of the bidirectional GRU."""
+        w = self.w
+        ids = self.vocab.encode(word)
+        x = w["embed.weight"][ids]
+        H = w["encoder.weight_hh_l0"].shape[1]
+        runs = []
+        for suffix, order in (("", range(len(ids))), ("_reverse", range(len(ids))[::-1])):
+            gi = x @ w[f"encoder.weight_ih_l0{suffix}"].T + w[f"encoder.bias_ih_l0{suffix}"]
+            w_hh, b_hh = w[f"encoder.weight_hh_l0{suffix}"], w[f"encoder.bias_hh_l0{suffix}"]
+            h = np.zeros(H, dtype=np.float32)
+            states = np.zeros((len(ids), H), dtype=np.float32)
+            for t in order:
+                h = _gru(gi[t], h @ w_hh.T + b_hh, h)
+                states[t] = h
+            runs.append((states, h))
+        (fwd, h_f), (bwd, h_b) = runs
+        return np.concatenate([fwd, bwd], axis=1), np.concatenate([h_f, h_b])
+
+    def tag_log_probs(self, word: str) -> list[list[float]]:
+        _, h = self._encode(word)
+        return [
+            _log_softmax(h @ self.w[f"y_heads.{k}.weight"].T + self.w[f"y_heads.{k}.bias"]).tolist()
+            for k in range(len(self.schema.sizes))
+        ]
+
+    # -- decoder ---------------------------------------------------------------------
+
+    def _start(self, word: str, bundle: dict[str, str]) -> dict[str, np.ndarray]:
+        """The decoder's inputs for one (word, bundle): z = mu, the present tag
+        vectors, and the source keys and values."""
+        w, cfg = self.w, self.cfg
+        states, summary = self._encode(word)
+        z = (summary @ w["to_z.weight"].T + w["to_z.bias"])[: cfg.latent]
+        present = [
+            w[f"tag_tables.{k}"][i] for k, i in enumerate(self.schema.encode(bundle)) if i != 0
+        ]
+        vecs = np.array(present, dtype=np.float32).reshape(len(present), cfg.tag_embedding)
+        e_y = np.tanh(vecs.sum(0) + w["tag_bias"])
+        start = {
+            "h": np.tanh(np.concatenate([z, e_y]) @ w["init.weight"].T + w["init.bias"])[None],
+            "z_in": z @ w["gru_z.weight"].T + w["gru_z.bias"],
+            "tags": vecs,
+        }
+        if cfg.source_attention:
+            start["src_keys"] = states @ w["src_key.weight"].T
+            start["src_values"] = states @ w["src_value.weight"].T
+        return start
+
+    def _step(self, s: dict, h: np.ndarray, tokens: np.ndarray):
+        """Rows ``h`` (N x D) after ``tokens`` -> (log-probabilities N x V, new h)."""
+        w = self.w
+        tag_vecs = s["tags"]
+        if len(tag_vecs):
+            a = _softmax((h @ w["tag_query.weight"].T) @ tag_vecs.T)
+            ctx = [a @ tag_vecs]
+        else:  # no tag present: a zero context
+            ctx = [np.zeros((len(h), tag_vecs.shape[1]), dtype=np.float32)]
+        if self.cfg.source_attention:
+            a = _softmax((h @ w["src_query.weight"].T) @ s["src_keys"].T)
+            ctx.append(a @ s["src_values"])
+        c = np.concatenate(ctx, axis=1)
+        gi = self._emb_in[tokens] + s["z_in"] + c @ w["gru_ctx.weight"].T
+        h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
+        logits = np.concatenate([h, c], axis=1) @ w["out.weight"].T + w["out.bias"]
+        return _log_softmax(logits), h
+
+    def _beam(self, s: dict, beam: int, max_length: int) -> list[tuple[list[int], float]]:
+        """Beam search for one input, as :func:`reinflect.morph.decoding.beam_search`."""
+        K = beam
+        h = np.repeat(s["h"], K, axis=0)
+        scores = np.full(K, -np.inf, dtype=np.float32)
+        scores[0] = 0.0
+        tokens = np.full(K, BOS, dtype=np.int64)
+        finished = np.zeros(K, dtype=bool)
+        history = np.zeros((K, 0), dtype=np.int64)
+        for _ in range(max_length):
+            live = ~finished & (scores > -np.inf)
+            logp_live, h_live = self._step(s, h[live], tokens[live])
+            V = logp_live.shape[1]
+            logp = np.full((K, V), -np.inf, dtype=np.float32)
+            logp[:, PAD] = 0.0
+            logp[live] = logp_live
+            h = h.copy()
+            h[live] = h_live
+            cand = (scores[:, None] + logp).reshape(-1)
+            flat = np.argsort(-cand, kind="stable")[:K]
+            scores = cand[flat]
+            origin, tok = flat // V, flat % V
+            h = h[origin]
+            history = np.concatenate([history[origin], tok[:, None]], axis=1)
+            finished = finished[origin] | (tok == EOS)
+            tokens = tok
+            if finished.all():
+                break
+        return [
+            ([int(t) for t in history[k] if t not in (PAD, EOS)], float(scores[k]))
+            for k in range(K)
+            if scores[k] > -np.inf
+        ]
+
+    def inflect(
+        self,
+        words: list[str],
+        bundles: list[dict[str, str]],
+        *,
+        beam: int = 8,
+        nbest: int = 1,
+        max_length: int = 50,
+    ) -> list[list[tuple[str, float]]]:
+        if nbest > beam:
+            raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam})")
+        self.warn_unknown(words)
+        results = []
+        for word, bundle in zip(words, bundles, strict=True):
+            hyps = self._beam(self._start(word, bundle), beam, max_length)[:nbest]
+            results.append([(self.vocab.decode(ids), s) for ids, s in hyps])
+        return results

@@ -1,0 +1,114 @@
+"""The torch-free engine (model.npz) predicts what the torch model predicts, is only
+used when it belongs to the checkpoint beside it, and keeps torch unimported."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import SMALL, TOY, write_rows
+
+from reinflect import checkpoint, config
+from reinflect.errors import ReinflectError
+from reinflect.morph import inference, lite, run, tags
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["msved", "source-attention"])
+def toy_dir(request, tmp_path_factory):
+    d = tmp_path_factory.mktemp("lite")
+    train = write_rows(d / "toy-train", TOY)
+    trainer = run.Trainer(
+        train_path=train,
+        dev_path=train,
+        out_dir=d / "run",
+        model_cfg=config.MorphModelConfig(**SMALL, source_attention=request.param),
+        train_cfg=config.MorphTrainConfig(
+            batch_size=20, unlabeled_batch=20, max_steps=60, eval_every=30, wordfreq_words=0
+        ),
+        progress=False,
+    )
+    trainer.fit()
+    return d / "run"
+
+
+def _inputs():
+    return [a for a, _, _ in TOY], [tags.parse(t) for _, t, _ in TOY]
+
+
+def test_training_writes_the_twin_of_the_best_checkpoint(toy_dir):
+    assert lite.companion(toy_dir / "model.pt") == toy_dir / "model.npz"
+
+
+@pytest.mark.parametrize("beam,nbest", [(1, 1), (4, 3)])
+def test_both_engines_give_the_same_forms_and_scores(toy_dir, beam, nbest):
+    full = inference.Reinflector.load(toy_dir)
+    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    words, bundles = _inputs()
+    a = full.inflect(words, bundles, beam=beam, nbest=nbest)
+    b = light.inflect(words, bundles, beam=beam, nbest=nbest)
+    assert [[f for f, _ in hyps] for hyps in a] == [[f for f, _ in hyps] for hyps in b]
+    for ha, hb in zip(a, b, strict=True):
+        assert [s for _, s in ha] == pytest.approx([s for _, s in hb], abs=1e-3)
+
+
+def test_both_engines_analyze_alike(toy_dir):
+    full = inference.Reinflector.load(toy_dir)
+    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    for word in ("walked", "cats", "jumps"):
+        for la, lb in zip(full.tag_log_probs(word), light.tag_log_probs(word), strict=True):
+            assert la == pytest.approx(lb, abs=1e-4)
+        ta, tb = full.analyze(word, top=3), light.analyze(word, top=3)
+        assert [b for b, _ in ta] == [b for b, _ in tb]
+        assert [p for _, p in ta] == pytest.approx([p for _, p in tb], abs=1e-4)
+    assert full.target_bundle("cats", "SG") == light.target_bundle("cats", "SG")
+
+
+def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "model.npz").write_bytes((toy_dir / "model.npz").read_bytes())
+    payload = checkpoint.load(toy_dir / "model.pt")
+    payload["step"] += 1  # another checkpoint: its twin no longer matches
+    checkpoint.save(d / "model.pt", {k: v for k, v in payload.items() if k != "format_version"})
+    assert lite.companion(d / "model.pt") is None
+    (d / "model.npz").write_bytes(b"junk")
+    assert lite.companion(d / "model.pt") is None
+    with pytest.raises(ReinflectError, match=r"model\.npz: not a readable reinflect model"):
+        lite.LiteReinflector.load(d / "model.npz")
+    (d / "model.pt").unlink()
+    (d / "model.npz").write_bytes((toy_dir / "model.npz").read_bytes())
+    assert lite.companion(d / "model.pt") == d / "model.npz"  # alone, it is the model
+
+
+def test_cli_predict_and_analyze_run_without_torch(toy_dir):
+    code = f"""
+import json, sys
+from typer.testing import CliRunner
+from reinflect import cli
+r = CliRunner()
+a = r.invoke(cli.app, ["predict", "plays", "--tags", "V;PST", "--model", {str(toy_dir)!r}])
+b = r.invoke(cli.app, ["analyze", "walked", "--model", {str(toy_dir)!r}, "--top", "2"])
+assert a.exit_code == 0 and b.exit_code == 0, (a.output, b.output)
+assert "torch" not in sys.modules, "torch was imported"
+print(json.dumps([a.stdout, b.stdout]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    form, analysis = json.loads(out.stdout)
+    full = inference.Reinflector.load(toy_dir)
+    assert form == full.inflect(["plays"], [{"POS": "V", "Tense": "PST"}])[0][0][0] + "\n"
+    assert len(analysis.splitlines()) == 2
+
+
+def test_predict_with_an_older_run_writes_the_twin(tmp_path, toy_dir):
+    from typer.testing import CliRunner
+
+    from reinflect import cli
+
+    (tmp_path / "model.pt").write_bytes((toy_dir / "model.pt").read_bytes())
+    args = ["predict", "plays", "--tags", "V;PST", "--model", str(tmp_path)]
+    first = CliRunner().invoke(cli.app, args)
+    assert first.exit_code == 0, first.output
+    assert lite.companion(tmp_path / "model.pt") == tmp_path / "model.npz"
+    second = CliRunner().invoke(cli.app, args)
+    assert second.stdout == first.stdout
