@@ -477,7 +477,7 @@ def morph_predict(
 def morph_analyze(
     word: Annotated[str, typer.Argument(help="A word form.")],
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
-    top: Annotated[int, typer.Option(help="Bundles to show.")] = 5,
+    top: Annotated[int, typer.Option(min=1, help="Bundles to show.")] = 5,
 ) -> None:
     """The most probable tag bundles of WORD under q(y|x)."""
     r = _reinflector(model, lite_ok=True)
