@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from reinflect.checkpoint import sha256_of
 from reinflect.errors import DataMissingError, ReinflectError, did_you_mean
 
 MIRROR_ENV = "REINFLECT_DATA_MIRROR"
@@ -175,14 +176,6 @@ def _select(name: str, langs: list[str] | None) -> list[RemoteFile]:
                 f"(known: {', '.join(known)})"
             )
     return [f for f in files if f.lang in langs]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- fetching ----------------------------------------------------------------------

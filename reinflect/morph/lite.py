@@ -22,7 +22,6 @@ bundles, partial tags, rendering.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -43,19 +42,14 @@ META, VOCAB = "__meta__", "__vocab__"
 
 class Predictor:
     """What prediction does the same way in both engines. Subclasses give
-    ``tag_log_probs`` and ``inflect``."""
+    ``tag_log_probs`` and ``inflect(words, bundles, *, beam, nbest)``: for each
+    (word, target bundle), up to ``nbest`` (form, log-probability), best first."""
 
     vocab: vocab.Vocab
     schema: tags.Schema
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
         """log q(y_k|x) of ``word``, one list per tag dimension."""
-        raise NotImplementedError
-
-    def inflect(
-        self, words: list[str], bundles: list[dict[str, str]], *, beam: int = 8, nbest: int = 1
-    ) -> list[list[tuple[str, float]]]:
-        """For each (word, target bundle): up to ``nbest`` (form, log-probability), best first."""
         raise NotImplementedError
 
     def warn_unknown(self, words: list[str]) -> None:
@@ -113,14 +107,6 @@ class Predictor:
 # -- the file ---------------------------------------------------------------------
 
 
-def sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def export(payload: dict, path: str | os.PathLike, *, source: str | os.PathLike) -> None:
     """Write ``path`` (``.npz``) from a morph checkpoint ``payload`` (torch tensors)
     that was saved as ``source``; atomic, like the checkpoint."""
@@ -130,7 +116,7 @@ def export(payload: dict, path: str | os.PathLike, *, source: str | os.PathLike)
         "model_config": payload["model_config"],
         "schema": payload["schema"],
         "step": payload.get("step"),
-        "checkpoint_sha256": sha256(source),
+        "checkpoint_sha256": checkpoint.sha256_of(source),
     }
     arrays = {k: v.detach().float().cpu().numpy() for k, v in payload["model"].items()}
     arrays[META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -152,7 +138,7 @@ def companion(checkpoint_path: str | os.PathLike) -> Path | None:
             meta = json.loads(f[META].tobytes())
     except Exception:  # damaged or foreign: the torch checkpoint still works
         return None
-    return npz if meta.get("checkpoint_sha256") == sha256(checkpoint_path) else None
+    return npz if meta.get("checkpoint_sha256") == checkpoint.sha256_of(checkpoint_path) else None
 
 
 # -- the model ----------------------------------------------------------------------
