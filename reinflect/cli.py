@@ -242,6 +242,13 @@ class Format(str, Enum):
     unimorph_ltf = "unimorph-ltf"
 
 
+class KLKind(str, Enum):  # reinflect.vae.schedules.KL_KINDS, kept literal for a fast --help
+    linear = "linear"
+    sigmoid = "sigmoid"
+    cyclical = "cyclical"
+    constant = "constant"
+
+
 DATASET = typer.Option(
     help="sigmorphon2016 or conll2017: take the files of --lang from the mirror or cache."
 )
@@ -262,6 +269,11 @@ def _dataset_files(
     return _guard(download.dataset_files, dataset, lang, task=task, setting=setting)
 
 
+RERANK = typer.Option(
+    min=0.0,
+    help="Order the beam by log p(form) + W log q(tags|form), the model's classifier "
+    "checking each hypothesis (ours); default: the W training chose on dev; 0: plain beam.",
+)
 SKIP_BAD = typer.Option(
     "--skip-bad-lines", help="Leave out malformed rows (counted on stderr) instead of stopping."
 )
@@ -299,6 +311,22 @@ def morph_train(
         float, typer.Option(help="Share of decoder inputs dropped in training.")
     ] = 0.4,
     batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
+    unlabeled_weight: Annotated[
+        float, typer.Option(help="Weight of the unlabeled (MSVAE) term.", min=0.0)
+    ] = 0.8,
+    wordfreq_words: Annotated[
+        int, typer.Option(help="Unlabeled words taken from wordfreq's list of --lang.", min=0)
+    ] = 20_000,
+    kl_schedule: Annotated[
+        KLKind, typer.Option(help="Shape of the KL(z) weight over updates.")
+    ] = KLKind.linear,
+    kl_delay: Annotated[
+        int, typer.Option(help="Updates at KL(z) weight 0 before the schedule starts.", min=0)
+    ] = 10_000,
+    kl_rate: Annotated[
+        float, typer.Option(help="Linear schedule: KL(z) weight added per update.", min=0.0)
+    ] = 1.0 / 150_000,
+    kl_cap: Annotated[float, typer.Option(help="Largest KL(z) weight.", min=0.0)] = 0.2,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
     eval_every: Annotated[int, typer.Option(help="Updates between dev checks.")] = 500,
@@ -350,9 +378,14 @@ def morph_train(
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(source_attention=source_attention, word_dropout=word_dropout)
+    from reinflect.vae import schedules
+
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,
         unlabeled_batch=batch_size,
+        unlabeled_weight=unlabeled_weight,
+        wordfreq_words=wordfreq_words,
+        kl=schedules.KLSchedule(kind=kl_schedule.value, delay=kl_delay, rate=kl_rate, cap=kl_cap),
         supervised_only=supervised_only,
         max_steps=max_steps,
         max_minutes=minutes,
@@ -392,9 +425,15 @@ def morph_train(
     if not main:
         return
     typer.echo(
-        f"best dev accuracy {summary['best_dev_accuracy']:.2f}% at step {summary['best_step']}; "
-        f"saved {out / 'model.pt'}"
+        f"best dev accuracy {summary['best_dev_accuracy']:.2f}% at step {summary['best_step']} "
+        f"(greedy); saved {out / 'model.pt'}"
     )
+    if summary["rerank"]:
+        w, table = summary["rerank"]["weight"], summary["rerank"]["dev_accuracy_beam8"]
+        typer.echo(
+            f"dev beam 8: {table['0']:.2f}%, reranked (weight {w:g}, chosen on dev): "
+            f"{table[f'{w:g}']:.2f}%"
+        )
 
 
 def _reinflector(model: Path, *, lite_ok: bool = False):
@@ -436,6 +475,7 @@ def morph_predict(
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     nbest: Annotated[int, typer.Option(min=1, help="Hypotheses to print.")] = 1,
+    rerank: Annotated[float | None, RERANK] = None,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
     ] = None,
@@ -453,7 +493,7 @@ def morph_predict(
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
         bundles = _guard(r.file_bundles, examples, input_)
-        preds = r.inflect([e.source for e in examples], bundles, beam=beam)
+        preds = r.inflect([e.source for e in examples], bundles, beam=beam, rerank=rerank)
         out = [
             formats.Example(e.source, e.target_tags, p[0][0], e.source_tags, e.line)
             for e, p in zip(examples, preds, strict=True)
@@ -469,7 +509,7 @@ def morph_predict(
     bundle, partial = _guard(r.target_bundle, word, tags_)
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
-    for form, logp in r.inflect([word], [bundle], beam=beam, nbest=nbest)[0]:
+    for form, logp in r.inflect([word], [bundle], beam=beam, nbest=nbest, rerank=rerank)[0]:
         typer.echo(form if nbest == 1 else f"{form}\t{logp:.4f}")
 
 
@@ -494,6 +534,7 @@ def morph_evaluate(
     setting: Annotated[str | None, SETTING] = None,
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
+    rerank: Annotated[float | None, RERANK] = None,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
     predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,
@@ -518,6 +559,7 @@ def morph_evaluate(
         by_tag=by_tag,
         predictions_path=predictions,
         skip_bad=skip_bad_lines,
+        rerank=rerank,
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))

@@ -112,6 +112,9 @@ class MorphTrainConfig:
     patience: int = 10  # dev checks without improvement before stopping
     max_length: int = 50
     wordfreq_words: int = 20_000  # from wordfreq where the language has a list
+    # ours: after training, the weight of log q(y|x') in ranking the beam is
+    # chosen from these on dev (beam 8) and stored with the model; () skips it.
+    rerank_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU (see train.autocast)

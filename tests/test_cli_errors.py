@@ -63,6 +63,8 @@ def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys):
         monkeypatch, capsys, "predict", "go", "--tags", "PST", "--nbest", "3", "--beam", "2"
     )
     assert code == 2 and one_line(err) == "error: --nbest 3 is more than --beam 2: raise --beam"
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", "g", "--rerank", "-1")
+    assert code == 2 and "Invalid value for '--rerank'" in one_line(err)
 
 
 def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_dir):

@@ -2,6 +2,7 @@
 used when it belongs to the checkpoint beside it, and keeps torch unimported."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -39,13 +40,13 @@ def test_training_writes_the_twin_of_the_best_checkpoint(toy_dir):
     assert lite.companion(toy_dir / "model.pt") == toy_dir / "model.npz"
 
 
-@pytest.mark.parametrize("beam,nbest", [(1, 1), (4, 3)])
-def test_both_engines_give_the_same_forms_and_scores(toy_dir, beam, nbest):
+@pytest.mark.parametrize("beam,nbest,rerank", [(1, 1, 0.0), (4, 3, 0.0), (4, 3, 2.0)])
+def test_both_engines_give_the_same_forms_and_scores(toy_dir, beam, nbest, rerank):
     full = inference.Reinflector.load(toy_dir)
     light = lite.LiteReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
-    a = full.inflect(words, bundles, beam=beam, nbest=nbest)
-    b = light.inflect(words, bundles, beam=beam, nbest=nbest)
+    a = full.inflect(words, bundles, beam=beam, nbest=nbest, rerank=rerank)
+    b = light.inflect(words, bundles, beam=beam, nbest=nbest, rerank=rerank)
     assert [[f for f, _ in hyps] for hyps in a] == [[f for f, _ in hyps] for hyps in b]
     for ha, hb in zip(a, b, strict=True):
         assert [s for _, s in ha] == pytest.approx([s for _, s in hb], abs=1e-3)
@@ -61,6 +62,57 @@ def test_both_engines_analyze_alike(toy_dir):
         assert [b for b, _ in ta] == [b for b, _ in tb]
         assert [p for _, p in ta] == pytest.approx([p for _, p in tb], abs=1e-4)
     assert full.target_bundle("cats", "SG") == light.target_bundle("cats", "SG")
+
+
+def test_both_engines_score_bundles_alike(toy_dir):
+    full = inference.Reinflector.load(toy_dir)
+    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    words = ["walked", "cats", "", "jumps"]
+    bundles = [tags.parse(t) for t in ("V;PST", "N;SG", "N;PL", "V;PST")]
+    a, b = full.bundle_log_probs(words, bundles), light.bundle_log_probs(words, bundles)
+    assert a == pytest.approx(b, abs=1e-4) and a[2] == -math.inf
+    enc = full.schema.encode(bundles[3])
+    by_dim = full.tag_log_probs("jumps")
+    assert a[3] == pytest.approx(sum(lq[i] for lq, i in zip(by_dim, enc, strict=True)), abs=1e-5)
+
+
+def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
+    full = inference.Reinflector.load(toy_dir)
+    words, bundles = _inputs()
+    scored = full.scored_beams(words, bundles, beam=4)
+    assert [[(f, s) for f, s, _ in h] for h in scored] == full.inflect(
+        words, bundles, beam=4, nbest=4, rerank=0.0
+    )
+    reranked = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0)
+    moved = 0
+    for hyps, new in zip(scored, reranked, strict=True):
+        logq = {f: q for f, _, q in hyps}
+        assert sorted(hyps) == sorted((f, s, logq[f]) for f, s in new)  # the same beam
+        combined = [s + 3.0 * logq[f] for f, s in new]
+        assert combined == sorted(combined, reverse=True)
+        moved += [f for f, _ in new] != [f for f, _, _ in hyps]
+    assert moved > 0  # the classifier does change some orders
+    with pytest.raises(ValueError, match="rerank weight must be >= 0"):
+        full.inflect(words, bundles, beam=4, rerank=-1.0)
+
+
+def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
+    """The weight is the grid's best on dev (beam 8), the smallest on ties; both
+    engines load it, and evaluating dev with it reproduces the tuning table."""
+    chosen = checkpoint.load(toy_dir / "model.pt")["rerank"]
+    table = chosen["dev_accuracy_beam8"]
+    assert set(table) == {f"{w:g}" for w in lite.RERANK_GRID}
+    best = max(table.values())
+    assert chosen["weight"] == min(w for w in lite.RERANK_GRID if table[f"{w:g}"] == best)
+    full = inference.Reinflector.load(toy_dir)
+    assert full.rerank == chosen["weight"]
+    assert lite.LiteReinflector.load(toy_dir / "model.npz").rerank == chosen["weight"]
+    summary = json.loads((toy_dir / "summary.json").read_text())
+    assert summary["rerank"] == chosen
+    gold = toy_dir.parent / "toy-train"
+    for w in (0.0, 1.0):
+        acc = inference.evaluate(full, gold, beam=8, rerank=w)["accuracy"]
+        assert acc == pytest.approx(table[f"{w:g}"])
 
 
 def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):

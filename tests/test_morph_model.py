@@ -1,5 +1,7 @@
 """The MSVED model learns a toy task; decoding, checkpoints and the CLI behave."""
 
+import json
+
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -155,6 +157,41 @@ def test_cli_train_tiny(tmp_path):
     assert (tmp_path / "r" / "model.pt").is_file() and (tmp_path / "r" / "metrics.jsonl").is_file()
     res = runner.invoke(cli.app, ["train", "--train", str(tmp_path / "x-test"), "--dev", str(dev)])
     assert res.exit_code == 1 and "test files are never used" in res.stderr
+
+
+def test_cli_train_defaults_are_the_config_defaults():
+    """The CLI repeats the defaults as literals (for a fast --help); they must not drift."""
+    import typer.main
+
+    from reinflect.vae import schedules
+
+    params = {p.name: p.default for p in typer.main.get_command(cli.app).commands["train"].params}
+    tcfg, mcfg, kl = config.MorphTrainConfig(), config.MorphModelConfig(), schedules.KLSchedule()
+    for name in ("batch_size", "unlabeled_weight", "wordfreq_words", "eval_every", "patience"):
+        assert params[name] == getattr(tcfg, name), name
+    assert (params["lr"], params["lr_schedule"], params["seed"]) == (tcfg.lr, tcfg.lr_schedule, 0)
+    assert params["word_dropout"] == mcfg.word_dropout
+    assert (params["kl_delay"], params["kl_rate"], params["kl_cap"]) == (kl.delay, kl.rate, kl.cap)
+    assert params["kl_schedule"] == kl.kind
+    assert {k.value for k in cli.KLKind} == set(schedules.KL_KINDS)
+
+
+def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
+    train, dev = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:5])
+    args = ["train", "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "r")]
+    opts = ["--kl-schedule", "constant", "--kl-cap", "0.5", "--unlabeled-weight", "0.3"]
+    res = runner.invoke(
+        cli.app,
+        [*args, *opts, "--wordfreq-words", "0", "--max-steps", "2", "--eval-every", "2"],
+    )
+    assert res.exit_code == 0, res.output
+    saved = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["train_config"]
+    assert saved["kl"]["kind"] == "constant" and saved["kl"]["cap"] == 0.5
+    assert saved["unlabeled_weight"] == 0.3 and saved["wordfreq_words"] == 0
+    logged = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").open()]
+    assert logged[0]["kl_weight"] == 0.5
+    res = runner.invoke(cli.app, [*args, "--kl-schedule", "steep"])
+    assert res.exit_code == 2 and "steep" in res.output
 
 
 @pytest.mark.parametrize("source_attention", [False, True])

@@ -6,6 +6,7 @@ config); prediction never reads training data.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -43,7 +44,9 @@ class Reinflector(lite.Predictor):
         mcfg = config.MorphModelConfig(**payload["model_config"])
         model = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=mcfg)
         model.load_state_dict(payload["model"])
-        return cls(model.to(device), v, schema, device)
+        r = cls(model.to(device), v, schema, device)
+        r.rerank = float(payload.get("rerank", {}).get("weight", 0.0))
+        return r
 
     # -- helpers ---------------------------------------------------------------
 
@@ -63,17 +66,7 @@ class Reinflector(lite.Predictor):
     # -- public ----------------------------------------------------------------
 
     @torch.inference_mode()
-    def inflect(
-        self,
-        words: list[str],
-        bundles: list[dict[str, str]],
-        *,
-        beam: int = 8,
-        nbest: int = 1,
-        max_length: int = 50,
-        batch_size: int = 256,
-    ) -> list[list[tuple[str, float]]]:
-        """For each (word, target bundle): up to ``nbest`` (form, log-probability), best first."""
+    def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
         results: list[list[tuple[str, float]]] = [[] for _ in words]
         order = data.sorted_batches([len(w) for w in words], batch_size)
         for idx in order:
@@ -94,6 +87,25 @@ class Reinflector(lite.Predictor):
         return results
 
     @torch.inference_mode()
+    def bundle_log_probs(
+        self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 1024
+    ) -> list[float]:
+        out = [-math.inf] * len(words)
+        enc = [self.schema.encode(b) for b in bundles]
+        keep = [i for i, w in enumerate(words) if w]
+        for idx in data.sorted_batches([len(words[i]) for i in keep], batch_size):
+            rows = [keep[j] for j in idx]
+            _, _, h = self._encode_words([words[i] for i in rows])
+            y = torch.tensor([enc[i] for i in rows], device=self.device)
+            logq = sum(
+                torch.log_softmax(lg.float(), -1).gather(1, y[:, k : k + 1])[:, 0]
+                for k, lg in enumerate(self.model.tag_logits(h))
+            )
+            for i, v in zip(rows, logq.tolist(), strict=True):
+                out[i] = v
+        return out
+
+    @torch.inference_mode()
     def tag_log_probs(self, word: str) -> list[list[float]]:
         _, _, h = self._encode_words([word])
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
@@ -108,14 +120,16 @@ def evaluate(
     by_tag: bool = False,
     predictions_path: str | os.PathLike | None = None,
     skip_bad: bool = False,
+    rerank: float | None = None,
 ) -> dict:
-    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts."""
+    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts
+    (``rerank``: the reranking weight, default the model's)."""
     examples = formats.read(gold_path, fmt, skip_bad=skip_bad)
     missing = [e.line for e in examples if e.target is None]
     if missing:
         raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
     bundles = reinflector.file_bundles(examples, gold_path)
-    preds = reinflector.inflect([e.source for e in examples], bundles, beam=beam)
+    preds = reinflector.inflect([e.source for e in examples], bundles, beam=beam, rerank=rerank)
     forms = [p[0][0] if p else "" for p in preds]
     if predictions_path is not None:
         out = [

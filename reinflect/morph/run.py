@@ -234,9 +234,15 @@ class Trainer:
     def save(self, name: str, *, full: bool) -> None:
         if self.dist.main:
             payload = self.payload(full=full)
-            checkpoint.save(self.out / name, payload)
-            if name == "model.pt":  # and its torch-free twin for fast predictions
-                lite.export(payload, self.out / "model.npz", source=self.out / name)
+            if name == "model.pt":
+                self._write_model(payload)
+            else:
+                checkpoint.save(self.out / name, payload)
+
+    def _write_model(self, payload: dict) -> None:
+        """``model.pt`` and its torch-free twin for fast predictions."""
+        checkpoint.save(self.out / "model.pt", payload)
+        lite.export(payload, self.out / "model.npz", source=self.out / "model.pt")
 
     def resume(self) -> None:
         path = self.out / "last.pt"
@@ -274,6 +280,28 @@ class Trainer:
         correct = sum(p[0][0] == e.target for p, e in zip(preds, self.dev_ex, strict=True))
         self.model.train()
         return 100.0 * correct / len(self.dev_ex)
+
+    def tune_rerank(self) -> dict | None:
+        """Choose the reranking weight (``lite.Predictor``) for the best model on
+        dev with beam 8, and store it in ``model.pt`` and its twin."""
+        path = self.out / "model.pt"
+        if not self.tcfg.rerank_grid or not path.is_file():
+            return None
+        payload = checkpoint.load(path, kind=inference.KIND)
+        r = inference.Reinflector.from_payload(payload, self.device)
+        weight, table = r.tune_rerank(
+            [e.source for e in self.dev_ex],
+            [tags.parse(e.target_tags) for e in self.dev_ex],
+            [e.target for e in self.dev_ex],
+            grid=self.tcfg.rerank_grid,
+        )
+        payload["rerank"] = {
+            "weight": weight,
+            "dev_accuracy_beam8": {f"{w:g}": acc for w, acc in table.items()},
+        }
+        self._write_model(payload)
+        log.info("reranking weight %g chosen on dev (beam 8: %s)", weight, table)
+        return payload["rerank"]
 
     # -- training ----------------------------------------------------------------
 
@@ -441,6 +469,7 @@ class Trainer:
                     stop_reason = "time_budget"
                     break
         bar.close()
+        rerank = self.tune_rerank() if self.dist.main else None
         summary = {
             "best_dev_accuracy": self.best,
             "best_step": self.best_step,
@@ -453,6 +482,7 @@ class Trainer:
             "tag_dimensions": dict(zip(self.schema.dimensions, self.schema.sizes, strict=True)),
             "device": str(self.device),
             "processes": self.dist.world,
+            "rerank": rerank,
         }
         if self.dist.main:
             (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
