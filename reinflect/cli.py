@@ -430,10 +430,8 @@ def morph_train(
     )
     if summary["rerank"]:
         w, table = summary["rerank"]["weight"], summary["rerank"]["dev_accuracy_beam8"]
-        typer.echo(
-            f"dev beam 8: {table['0']:.2f}%, reranked (weight {w:g}, chosen on dev): "
-            f"{table[f'{w:g}']:.2f}%"
-        )
+        plain = f"dev beam 8: {table['0']:.2f}%, " if "0" in table else "dev beam 8 "
+        typer.echo(f"{plain}reranked (weight {w:g}, chosen on dev): {table[f'{w:g}']:.2f}%")
 
 
 def _reinflector(model: Path, *, lite_ok: bool = False):

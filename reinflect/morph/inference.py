@@ -88,7 +88,7 @@ class Reinflector(lite.Predictor):
 
     @torch.inference_mode()
     def bundle_log_probs(
-        self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 1024
+        self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 256
     ) -> list[float]:
         out = [-math.inf] * len(words)
         enc = [self.schema.encode(b) for b in bundles]
