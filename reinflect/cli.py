@@ -358,6 +358,7 @@ def morph_train(
     from reinflect import config
     from reinflect import train as training
     from reinflect.morph import run
+    from reinflect.vae import schedules
 
     if dataset is not None:
         if train or dev is not None:
@@ -378,8 +379,6 @@ def morph_train(
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(source_attention=source_attention, word_dropout=word_dropout)
-    from reinflect.vae import schedules
-
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,
         unlabeled_batch=batch_size,

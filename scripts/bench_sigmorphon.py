@@ -76,17 +76,11 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
     r = inference.Reinflector.load(out)
     if summary.get("rerank") is None:
         examples = formats.read(dev)
-        weight, grid = r.tune_rerank(
+        summary["rerank"] = r.tune_rerank(
             [e.source for e in examples],
             r.file_bundles(examples, dev),
             [e.target for e in examples],
-        )
-        summary["rerank"] = {
-            "weight": weight,
-            "dev_accuracy_beam8": {f"{w:g}": acc for w, acc in grid.items()},
-            "tuned_after_training": True,
-        }
-        r.rerank = weight
+        ) | {"tuned_after_training": True}
     t1 = time.perf_counter()
     plain = inference.evaluate(r, dev, beam=8, rerank=0.0)
     decode_s = time.perf_counter() - t1

@@ -45,7 +45,7 @@ class Reinflector(lite.Predictor):
         model = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=mcfg)
         model.load_state_dict(payload["model"])
         r = cls(model.to(device), v, schema, device)
-        r.rerank = float(payload.get("rerank", {}).get("weight", 0.0))
+        r.rerank = lite.stored_weight(payload.get("rerank"))
         return r
 
     # -- helpers ---------------------------------------------------------------

@@ -120,18 +120,22 @@ class Predictor:
         logq = dict(zip(flat, scored, strict=True))
         return [[(f, s, logq.get((i, f), -math.inf)) for f, s in h] for i, h in enumerate(hyps)]
 
-    def tune_rerank(
-        self, words, bundles, targets: list[str], *, beam: int = 8, grid=RERANK_GRID
-    ) -> tuple[float, dict[float, float]]:
-        """The weight of ``grid`` with the best exact-match accuracy (%) on these
-        (dev) rows, the smallest on ties, and the accuracy of each."""
+    def tune_rerank(self, words, bundles, targets: list[str], *, beam: int = 8, grid=RERANK_GRID):
+        """Choose the weight of ``grid`` with the best exact-match accuracy (%) on
+        these (dev) rows, the smallest on ties; use it from now on and return the
+        record stored with the model: ``{"weight": w, "dev_accuracy_beam8":
+        {"0": acc, "0.25": acc, ...}}``."""
         scored = self.scored_beams(words, bundles, beam=beam)
         table = {}
         for weight in grid:
             best = [h[0][0] if h else "" for h in rank(scored, weight)]
             table[weight] = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
         top = max(table.values())
-        return min(w for w, acc in table.items() if acc == top), table
+        self.rerank = min(w for w, acc in table.items() if acc == top)
+        return {
+            "weight": self.rerank,
+            "dev_accuracy_beam8": {f"{w:g}": acc for w, acc in table.items()},
+        }
 
     def warn_unknown(self, words: list[str]) -> None:
         for w in words:
@@ -183,6 +187,11 @@ class Predictor:
 
     def render(self, bundle: dict[str, str]) -> str:
         return tags.render(bundle, unimorph=self.schema.unimorph)
+
+
+def stored_weight(record: dict | None) -> float:
+    """The reranking weight of a model's stored record (0: plain beam search)."""
+    return float((record or {}).get("weight", 0.0))
 
 
 def rank(scored: list[list[tuple[str, float, float]]], weight: float):
@@ -264,7 +273,7 @@ class LiteReinflector(Predictor):
         self.cfg = config.MorphModelConfig(**meta["model_config"])
         self.schema = tags.Schema.from_dict(meta["schema"])
         self.vocab = vocab.Vocab(proto)
-        self.rerank = float(meta.get("rerank", {}).get("weight", 0.0))
+        self.rerank = stored_weight(meta.get("rerank"))
         w = weights
         self._emb_in = w["embed.weight"] @ w["gru_emb.weight"].T  # V x 3D
 

@@ -289,18 +289,14 @@ class Trainer:
             return None
         payload = checkpoint.load(path, kind=inference.KIND)
         r = inference.Reinflector.from_payload(payload, self.device)
-        weight, table = r.tune_rerank(
+        payload["rerank"] = r.tune_rerank(
             [e.source for e in self.dev_ex],
             [tags.parse(e.target_tags) for e in self.dev_ex],
             [e.target for e in self.dev_ex],
             grid=self.tcfg.rerank_grid,
         )
-        payload["rerank"] = {
-            "weight": weight,
-            "dev_accuracy_beam8": {f"{w:g}": acc for w, acc in table.items()},
-        }
         self._write_model(payload)
-        log.info("reranking weight %g chosen on dev (beam 8: %s)", weight, table)
+        log.info("reranking weight %g chosen on dev (beam 8)", r.rerank)
         return payload["rerank"]
 
     # -- training ----------------------------------------------------------------
