@@ -317,6 +317,10 @@ def morph_train(
     wordfreq_words: Annotated[
         int, typer.Option(help="Unlabeled words taken from wordfreq's list of --lang.", min=0)
     ] = 20_000,
+    y_kl_weight: Annotated[
+        float,
+        typer.Option(help="Weight of the KL(q(y|x) || p(y)) terms (MSVED's: 1).", min=0.0),
+    ] = 0.0,
     kl_schedule: Annotated[
         KLKind, typer.Option(help="Shape of the KL(z) weight over updates.")
     ] = KLKind.linear,
@@ -383,6 +387,7 @@ def morph_train(
         batch_size=batch_size,
         unlabeled_batch=batch_size,
         unlabeled_weight=unlabeled_weight,
+        y_kl_weight=y_kl_weight,
         wordfreq_words=wordfreq_words,
         kl=schedules.KLSchedule(kind=kl_schedule.value, delay=kl_delay, rate=kl_rate, cap=kl_cap),
         supervised_only=supervised_only,

@@ -54,6 +54,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         precision=a.precision,
         lr=a.lr,
         lr_schedule=a.lr_schedule,
+        y_kl_weight=a.y_kl_weight,
     )
     mcfg = config.MorphModelConfig(source_attention=a.source_attention, word_dropout=a.word_dropout)
     t0 = time.perf_counter()
@@ -146,6 +147,7 @@ def main() -> None:
         "--lr-schedule", default=config.MorphTrainConfig.lr_schedule, choices=config.LR_SCHEDULES
     )
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
+    p.add_argument("--y-kl-weight", type=float, default=config.MorphTrainConfig.y_kl_weight)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")
     p.add_argument("--json", default=None)

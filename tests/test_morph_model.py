@@ -7,7 +7,7 @@ import torch
 from typer.testing import CliRunner
 
 from reinflect import cli, config
-from reinflect.morph import decoding, inference, run
+from reinflect.morph import decoding, inference, objective, run
 
 runner = CliRunner()
 
@@ -167,7 +167,14 @@ def test_cli_train_defaults_are_the_config_defaults():
 
     params = {p.name: p.default for p in typer.main.get_command(cli.app).commands["train"].params}
     tcfg, mcfg, kl = config.MorphTrainConfig(), config.MorphModelConfig(), schedules.KLSchedule()
-    for name in ("batch_size", "unlabeled_weight", "wordfreq_words", "eval_every", "patience"):
+    for name in (
+        "batch_size",
+        "unlabeled_weight",
+        "y_kl_weight",
+        "wordfreq_words",
+        "eval_every",
+        "patience",
+    ):
         assert params[name] == getattr(tcfg, name), name
     assert (params["lr"], params["lr_schedule"], params["seed"]) == (tcfg.lr, tcfg.lr_schedule, 0)
     assert params["word_dropout"] == mcfg.word_dropout
@@ -180,6 +187,7 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     train, dev = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:5])
     args = ["train", "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "r")]
     opts = ["--kl-schedule", "constant", "--kl-cap", "0.5", "--unlabeled-weight", "0.3"]
+    opts += ["--y-kl-weight", "0.7"]
     res = runner.invoke(
         cli.app,
         [*args, *opts, "--wordfreq-words", "0", "--max-steps", "2", "--eval-every", "2"],
@@ -188,10 +196,28 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     saved = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["train_config"]
     assert saved["kl"]["kind"] == "constant" and saved["kl"]["cap"] == 0.5
     assert saved["unlabeled_weight"] == 0.3 and saved["wordfreq_words"] == 0
+    assert saved["y_kl_weight"] == 0.7
     logged = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").open()]
     assert logged[0]["kl_weight"] == 0.5
     res = runner.invoke(cli.app, [*args, "--kl-schedule", "steep"])
     assert res.exit_code == 2 and "steep" in res.output
+
+
+def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
+    """The labeled loss at y-KL weight w is the loss at 0 plus w * KL(q(y|x_s) || p(y))
+    (same Gumbel draws and word dropout)."""
+    _, trainer, _ = toy_run
+    batch = run._collate(trainer.train_ds, list(range(8)), torch.device("cpu"))
+    out = {}
+    for w in (0.0, 0.5, 1.0):
+        torch.manual_seed(0)
+        out[w] = objective.labeled(
+            trainer.model, batch, kl_weight=0.0, temperature=1.0, y_kl_weight=w
+        )
+    kl_ys = out[1.0][1]["kl_ys"].item()
+    assert kl_ys > 0.01
+    for w in (0.5, 1.0):
+        assert out[w][0].item() == pytest.approx(out[0.0][0].item() + w * kl_ys, rel=1e-5)
 
 
 @pytest.mark.parametrize("source_attention", [False, True])

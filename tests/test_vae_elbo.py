@@ -51,6 +51,24 @@ def test_sampling_estimators_are_unbiased_for_value_and_gradient():
         assert torch.allclose(g_est.sum(0), g_exact[0], atol=0.05)
 
 
+@pytest.mark.parametrize("estimator", ["enumerate", "gumbel"])
+def test_y_kl_weight_scales_exactly_the_kl_of_y(estimator):
+    """loss(w) = loss(0) + w * KL(q(y|x) || p(y)) (same Gumbel draws); the
+    reported bound does not move."""
+    logits, conditional, _, _ = _toy()
+    q = [F.softmax(lg, -1) for lg in logits]
+    kl_y = sum((p * (p.log() + math.log(p.shape[-1]))).sum(-1) for p in q).mean()
+    out = {}
+    for w in (0.0, 0.3, 1.0):
+        torch.manual_seed(0)
+        out[w] = elbo.unlabeled(
+            conditional=conditional, y_logits=logits, estimator=estimator, y_kl_weight=w
+        )
+    for w in (0.3, 1.0):
+        assert out[w][0].item() == pytest.approx(out[0.0][0].item() + w * kl_y.item(), abs=1e-5)
+        assert out[w][1]["elbo"].item() == pytest.approx(out[0.0][1]["elbo"].item(), abs=1e-6)
+
+
 def test_labeled_objective_terms():
     log_px, kl_z = torch.tensor([-10.0, -20.0]), torch.tensor([2.0, 4.0])
     logits = [torch.tensor([[2.0, 0.0], [0.0, 0.0]])]

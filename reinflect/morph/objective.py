@@ -7,6 +7,7 @@ transduction used at test time -- x_s from (z_t, y_s), and the two
 self-reconstructions x_s from (z_s, y_s), x_t from (z_t, y_t). All four run
 as one decoder pass over 4B rows. Loss = -sum of the four log-likelihoods
 + kl_w (KL_s + KL_t) + KL(q(y|x_s) || p(y)) + alpha * CE(q(y|x_t), y_t).
+The y-KL terms carry their own weight (``y_kl_weight``; 1 is the paper's).
 
 Unlabeled word x (the MSVAE term, section 3.4): y ~ q(y|x) by Gumbel,
 z ~ q(z|x); loss = -log p(x|y,z) + kl_w KL(z) + KL(q(y|x) || p(y)).
@@ -39,6 +40,7 @@ def labeled(
     kl_weight: float,
     temperature: float,
     alpha: float = 1.0,
+    y_kl_weight: float = 1.0,
 ):
     """The labeled MSVED loss for a batch of (source, target tags, target)."""
     src, src_len = batch["source"], batch["source_len"]
@@ -74,7 +76,7 @@ def labeled(
         kl_weight=kl_weight,
         alpha=alpha,
     )
-    loss = loss + kl_ys.mean()
+    loss = loss + y_kl_weight * kl_ys.mean()
     stats |= {
         "loss": loss.detach(),
         "transduction": logp[0].mean().detach(),
@@ -89,6 +91,7 @@ def unlabeled(
     *,
     kl_weight: float,
     temperature: float,
+    y_kl_weight: float = 1.0,
 ):
     """The unlabeled MSVAE loss for a batch of words."""
     words, lengths = batch["word"], batch["word_len"]
@@ -105,5 +108,6 @@ def unlabeled(
         y_logits=model.tag_logits(h),
         estimator="gumbel",
         kl_weight=kl_weight,
+        y_kl_weight=y_kl_weight,
         temperature=temperature,
     )

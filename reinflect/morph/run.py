@@ -88,14 +88,12 @@ class _Objective(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, batch, unlabeled_batch, *, kl_weight, temperature, alpha, unlabeled_weight):
-        loss, stats = objective.labeled(
-            self.model, batch, kl_weight=kl_weight, temperature=temperature, alpha=alpha
-        )
+    def forward(
+        self, batch, unlabeled_batch, *, alpha, unlabeled_weight, **weights
+    ):  # weights: kl_weight, y_kl_weight, temperature
+        loss, stats = objective.labeled(self.model, batch, alpha=alpha, **weights)
         if unlabeled_batch is not None:
-            u_loss, u_stats = objective.unlabeled(
-                self.model, unlabeled_batch, kl_weight=kl_weight, temperature=temperature
-            )
+            u_loss, u_stats = objective.unlabeled(self.model, unlabeled_batch, **weights)
             loss = loss + unlabeled_weight * u_loss
             stats = stats | {f"u_{k}": v for k, v in u_stats.items()} | {"loss": loss.detach()}
         return loss, stats
@@ -331,6 +329,7 @@ class Trainer:
                     batch,
                     ub,
                     kl_weight=klw,
+                    y_kl_weight=t.y_kl_weight,
                     temperature=tau,
                     alpha=t.alpha,
                     unlabeled_weight=t.unlabeled_weight,

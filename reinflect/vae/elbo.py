@@ -99,6 +99,7 @@ def unlabeled(
     y_logits: Sequence[torch.Tensor],
     estimator: str = "gumbel",
     kl_weight: float = 1.0,
+    y_kl_weight: float = 1.0,
     temperature: float = 1.0,
     straight_through: bool = True,
     baseline: estimators.RunningBaseline | None = None,
@@ -108,7 +109,9 @@ def unlabeled(
     """The unlabeled objective -U(x), batch mean, and detached stats.
 
     ``y_logits[k]`` is ``B x C_k``. See the module docstring for the
-    estimators and the ``conditional`` contract.
+    estimators and the ``conditional`` contract. ``y_kl_weight`` scales the
+    y terms of the objective, KL(q(y|x) || p(y)) = -H(q(y|x)) - E_q[log p(y)],
+    as ``kl_weight`` scales KL(z); the reported ``elbo`` is unweighted.
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
@@ -134,7 +137,8 @@ def unlabeled(
             for y, lq in zip(ys, log_q, strict=True)
         )
         qy = log_qy.exp()
-        objective = (qy * (log_px - kl_weight * kl_z + log_py)).sum(0) + entropy
+        objective = (qy * (log_px - kl_weight * kl_z + y_kl_weight * log_py)).sum(0)
+        objective = objective + y_kl_weight * entropy
         elbo = (qy * (log_px - kl_z + log_py)).sum(0) + entropy
         loss = -objective.mean()
         kl_y = (qy * (log_qy - log_py)).sum(0)
@@ -152,17 +156,18 @@ def unlabeled(
             kl.categorical(lg, None if y_prior is None else y_prior[k])
             for k, lg in enumerate(y_logits)
         )
-        loss = -(log_px - kl_weight * kl_z - kl_y).mean()
+        loss = -(log_px - kl_weight * kl_z - y_kl_weight * kl_y).mean()
         elbo = log_px - kl_z - kl_y
         log_px_mean, kl_z_mean = log_px.mean(), kl_z.mean()
     else:  # reinforce
         ys = [distributions.sample_one_hot(lg.detach()) for lg in y_logits]
         log_px, kl_z = conditional(ys)
         log_py = _log_prior(ys, y_prior)
-        reward = log_px - kl_weight * kl_z + log_py  # f(y), pathwise in the other parameters
+        # f(y), pathwise in the other parameters
+        reward = log_px - kl_weight * kl_z + y_kl_weight * log_py
         log_qy = sum((y * lq).sum(-1) for y, lq in zip(ys, log_q, strict=True))
         sf = estimators.surrogate(log_qy, reward, baseline)
-        loss = (-(reward + entropy) + sf).mean()
+        loss = (-(reward + y_kl_weight * entropy) + sf).mean()
         elbo = log_px - kl_z + log_py + entropy
         kl_y = sum(
             kl.categorical(lg, None if y_prior is None else y_prior[k])
