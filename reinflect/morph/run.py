@@ -89,11 +89,20 @@ class _Objective(torch.nn.Module):
         self.model = model
 
     def forward(
-        self, batch, unlabeled_batch, *, alpha, unlabeled_weight, **weights
-    ):  # weights: kl_weight, y_kl_weight, temperature
-        loss, stats = objective.labeled(self.model, batch, alpha=alpha, **weights)
+        self,
+        batch,
+        unlabeled_batch,
+        *,
+        kl_weight,
+        y_kl_weight,
+        temperature,
+        alpha,
+        unlabeled_weight,
+    ):
+        shared = dict(kl_weight=kl_weight, y_kl_weight=y_kl_weight, temperature=temperature)
+        loss, stats = objective.labeled(self.model, batch, alpha=alpha, **shared)
         if unlabeled_batch is not None:
-            u_loss, u_stats = objective.unlabeled(self.model, unlabeled_batch, **weights)
+            u_loss, u_stats = objective.unlabeled(self.model, unlabeled_batch, **shared)
             loss = loss + unlabeled_weight * u_loss
             stats = stats | {f"u_{k}": v for k, v in u_stats.items()} | {"loss": loss.detach()}
         return loss, stats
@@ -139,6 +148,7 @@ class Trainer:
         self.schema = tags.Schema.build(
             [e.target_tags for e in self.train_ex + self.dev_ex], where=where
         )
+        self.dev_bundles = [tags.parse(e.target_tags) for e in self.dev_ex]
         # Only training bundles count for partial-tag resolution.
         self.schema.bundles = tags.Schema.build([e.target_tags for e in self.train_ex]).bundles
         words = [w for e in self.train_ex for w in (e.source, e.target)]
@@ -273,8 +283,7 @@ class Trainer:
     def dev_accuracy(self) -> float:
         self.model.eval()
         r = inference.Reinflector(self.model, self.vocab, self.schema, self.device)
-        bundles = [tags.parse(e.target_tags) for e in self.dev_ex]
-        preds = r.inflect([e.source for e in self.dev_ex], bundles, beam=1)
+        preds = r.inflect([e.source for e in self.dev_ex], self.dev_bundles, beam=1)
         correct = sum(p[0][0] == e.target for p, e in zip(preds, self.dev_ex, strict=True))
         self.model.train()
         return 100.0 * correct / len(self.dev_ex)
@@ -289,7 +298,7 @@ class Trainer:
         r = inference.Reinflector.from_payload(payload, self.device)
         payload["rerank"] = r.tune_rerank(
             [e.source for e in self.dev_ex],
-            [tags.parse(e.target_tags) for e in self.dev_ex],
+            self.dev_bundles,
             [e.target for e in self.dev_ex],
             grid=self.tcfg.rerank_grid,
         )
