@@ -274,6 +274,20 @@ RERANK = typer.Option(
     help="Order the beam by log p(form) + W log q(tags|form), the model's classifier "
     "checking each hypothesis (ours); default: the W training chose on dev; 0: plain beam.",
 )
+
+
+def _positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be > 0, got {value}")
+    return value
+
+
+RERANK_FLOOR = typer.Option(
+    callback=_positive,
+    help="Count log q(tags|form) no lower than -F nats in reranking (ours; a syncretic "
+    "form's other reading cannot veto it); default: the F training chose on dev, if any; "
+    "inf: none.",
+)
 SKIP_BAD = typer.Option(
     "--skip-bad-lines", help="Leave out malformed rows (counted on stderr) instead of stopping."
 )
@@ -433,9 +447,15 @@ def morph_train(
         f"(greedy); saved {out / 'model.pt'}"
     )
     if summary["rerank"]:
-        w, table = summary["rerank"]["weight"], summary["rerank"]["dev_accuracy_beam8"]
+        from reinflect.morph import lite
+
+        w, floor = lite.stored_rerank(summary["rerank"])
+        table = summary["rerank"]["dev_accuracy_beam8"]
         plain = f"dev beam 8: {table['0']:.2f}%, " if "0" in table else "dev beam 8 "
-        typer.echo(f"{plain}reranked (weight {w:g}, chosen on dev): {table[f'{w:g}']:.2f}%")
+        chosen = f"weight {w:g}" + ("" if floor is None else f", floor {floor:g}")
+        typer.echo(
+            f"{plain}reranked ({chosen}, chosen on dev): {table[lite.grid_key(w, floor)]:.2f}%"
+        )
 
 
 def _reinflector(model: Path, *, lite_ok: bool = False):
@@ -478,6 +498,7 @@ def morph_predict(
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     nbest: Annotated[int, typer.Option(min=1, help="Hypotheses to print.")] = 1,
     rerank: Annotated[float | None, RERANK] = None,
+    rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
     ] = None,
@@ -495,7 +516,13 @@ def morph_predict(
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
         bundles = _guard(r.file_bundles, examples, input_)
-        preds = r.inflect([e.source for e in examples], bundles, beam=beam, rerank=rerank)
+        preds = r.inflect(
+            [e.source for e in examples],
+            bundles,
+            beam=beam,
+            rerank=rerank,
+            rerank_floor=rerank_floor,
+        )
         out = [
             formats.Example(e.source, e.target_tags, p[0][0], e.source_tags, e.line)
             for e, p in zip(examples, preds, strict=True)
@@ -511,7 +538,10 @@ def morph_predict(
     bundle, partial = _guard(r.target_bundle, word, tags_)
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
-    for form, logp in r.inflect([word], [bundle], beam=beam, nbest=nbest, rerank=rerank)[0]:
+    hyps = r.inflect(
+        [word], [bundle], beam=beam, nbest=nbest, rerank=rerank, rerank_floor=rerank_floor
+    )
+    for form, logp in hyps[0]:
         typer.echo(form if nbest == 1 else f"{form}\t{logp:.4f}")
 
 
@@ -537,6 +567,7 @@ def morph_evaluate(
     model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     rerank: Annotated[float | None, RERANK] = None,
+    rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
     predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,
@@ -562,6 +593,7 @@ def morph_evaluate(
         predictions_path=predictions,
         skip_bad=skip_bad_lines,
         rerank=rerank,
+        rerank_floor=rerank_floor,
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))

@@ -120,6 +120,8 @@ class MorphTrainConfig:
     # ours: after training, the weight of log q(y|x') in ranking the beam is
     # chosen from these on dev (beam 8) and stored with the model; () skips it.
     rerank_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+    # ours: with it, the floor under log q (nats; None: none), chosen the same way
+    rerank_floors: tuple[float | None, ...] = (None, 5.0, 2.0)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU (see train.autocast)

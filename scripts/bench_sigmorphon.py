@@ -73,9 +73,10 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
 
 def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup=None) -> dict:
     """Beam-8 dev scores of the run in ``out``: plain, and reranked with the weight
-    chosen on this dev file (tuned here for runs made before training did it)."""
+    and floor chosen on this dev file (tuned here for runs made before training
+    did it, or with ``--retune-rerank``)."""
     r = inference.Reinflector.load(out)
-    if summary.get("rerank") is None:
+    if summary.get("rerank") is None or a.retune_rerank:
         examples = formats.read(dev)
         summary["rerank"] = r.tune_rerank(
             [e.source for e in examples],
@@ -98,6 +99,8 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "dev_levenshtein_beam8": plain["levenshtein"],
         "dev_chrf_beam8": plain["chrf"],
         "rerank_weight": r.rerank,
+        "rerank_floor": r.rerank_floor,
+        "rerank_tuned_after_training": bool(summary["rerank"].get("tuned_after_training")),
         "rerank_grid_dev_accuracy": summary["rerank"]["dev_accuracy_beam8"],
         "dev_accuracy_beam8_reranked": scores["accuracy"],
         "dev_levenshtein_beam8_reranked": scores["levenshtein"],
@@ -116,13 +119,18 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
     }
 
 
+def _rerank_label(row: dict) -> str:
+    floor = row.get("rerank_floor")
+    return f"{row['rerank_weight']:g}" + ("" if floor is None else f", {floor:g}")
+
+
 def table(rows: list[dict]) -> str:
-    head = "| lang | mode | dev acc (beam 8) | reranked (w) | dev Lev. | MED std (test) "
+    head = "| lang | mode | dev acc (beam 8) | reranked (w, floor) | dev Lev. | MED std (test) "
     head += "| pairs/s | train s | stop |\n"
     head += "|---|---|---:|---:|---:|---:|---:|---:|---|\n"
     return head + "".join(
         f"| {r['lang']} | {r['mode']} | {r['dev_accuracy_beam8']:.2f} "
-        f"| {r['dev_accuracy_beam8_reranked']:.2f} ({r['rerank_weight']:g}) "
+        f"| {r['dev_accuracy_beam8_reranked']:.2f} ({_rerank_label(r)}) "
         f"| {r['dev_levenshtein_beam8_reranked']:.3f} "
         f"| {r['med_standard_test'] or '-'} | {r['labeled_pairs_per_second']:.0f} "
         f"| {r['train_seconds']:.0f} | {r['stop']} |\n"
@@ -159,6 +167,12 @@ def main() -> None:
         action="store_true",
         help="score the runs already in --runs (no training); tune the reranking weight "
         "on dev for runs made before training did it",
+    )
+    p.add_argument(
+        "--retune-rerank",
+        action="store_true",
+        help="with --score-only: choose the reranking weight and floor on dev again "
+        "(runs trained before floors existed); the JSON says it was tuned after training",
     )
     a = p.parse_args()
     if a.threads:

@@ -38,6 +38,9 @@ CELLS = {  # Penn tag -> UniMorph features, per part of speech
     "NOUN": [("NN", "N;SG"), ("NNS", "N;PL")],
     "ADJ": [("JJ", "ADJ"), ("JJR", "ADJ;CMPR"), ("JJS", "ADJ;SPRL")],
 }
+DEFAULT_SEED = 0
+DEFAULT_COUNTS = {"VERB": 1500, "NOUN": 1500, "ADJ": 400}
+DEFAULT_PAIRS = 8
 LEXICON_POS = {"verb": "VERB", "noun": "NOUN", "adj": "ADJ"}
 
 
@@ -73,11 +76,32 @@ def paradigm(lemma: str, upos: str) -> list[tuple[str, str]] | None:
     return cells
 
 
-def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
-    """Write ``out/{train,dev,test}``; returns counts and the split of every lemma."""
+def rule_forms(lemma: str, upos: str) -> dict[str, set[str]]:
+    """tags -> the forms lemminflect's rules for unknown words give (its
+    ``getAllInflectionsOOV``: -s/-es/-ies, -ed/-ied, -ing, -er/-est, e-dropping,
+    consonant doubling); the lemma's own cell is the lemma."""
+    import lemminflect
+
+    oov = dict(lemminflect.getAllInflectionsOOV(lemma, upos=upos))
+    out = {}
+    for penn, tags in CELLS[upos]:
+        out[tags] = {lemma} if penn in ("VB", "NN", "JJ") else set(oov.get(penn, ()))
+    return out
+
+
+def irregular(lemma: str, upos: str, cells: list[tuple[str, str]]) -> set[str]:
+    """The forms of ``cells`` that lemminflect's rules for unknown words do not
+    produce (went, gone, mice, better, also spellings such as spelt)."""
+    rules = rule_forms(lemma, upos)
+    return {form for tags, form in cells if form not in rules[tags]}
+
+
+def choose(rng: random.Random, counts: dict[str, int]):
+    """The lemmas of the sample and their split: ``({upos: [(lemma, cells)]},
+    {lemma: split})``, the ``counts[upos]`` most frequent lemmas of each part of
+    speech that have a full paradigm of more than one form."""
     import wordfreq
 
-    rng = random.Random(seed)
     lemmas = lexicon_lemmas()
     chosen: dict[str, list] = {}
     for upos, n in counts.items():
@@ -96,18 +120,28 @@ def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
     cut1, cut2 = int(0.8 * len(names)), int(0.9 * len(names))
     split_of = {w: "train" for w in names[:cut1]} | {w: "dev" for w in names[cut1:cut2]}
     split_of |= {w: "test" for w in names[cut2:]}
+    return chosen, split_of
+
+
+def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
+    """Write ``out/{train,dev,test}``; returns counts and the split of every lemma."""
+    rng = random.Random(seed)
+    chosen, split_of = choose(rng, counts)
     splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
-    stats: dict = {"lemmas": {}, "pairs": {}}
+    stats: dict = {"lemmas": {}, "irregular_lemmas": {}, "pairs": {}}
     for upos, picked in chosen.items():
         stats["lemmas"][upos] = {k: sum(split_of[w] == k for w, _ in picked) for k in splits}
+        odd = {lemma for lemma, cells in picked if irregular(lemma, upos, cells)}
+        stats["irregular_lemmas"][upos] = {k: sum(split_of[w] == k for w in odd) for k in splits}
         for lemma, cells in picked:
             ordered = [(a, b) for a in cells for b in cells if a[0] != b[0]]
             rng.shuffle(ordered)
-            for (_, src), (tags, tgt) in ordered[:pairs]:
+            keep = len(ordered) if lemma in odd and split_of[lemma] == "train" else pairs
+            for (_, src), (tags, tgt) in ordered[:keep]:
                 splits[split_of[lemma]].append(f"{src}\t{tags}\t{tgt}\n")
     out.mkdir(parents=True, exist_ok=True)
     for split, rows in splits.items():
-        rng.shuffle(rows)
+        random.Random(f"{seed}:{split}").shuffle(rows)  # one order per split
         (out / split).write_text("".join(rows), encoding="utf-8")
         stats["pairs"][split] = len(rows)
     stats["split_of_lemma"] = split_of
@@ -117,11 +151,13 @@ def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", default="data/english")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbs", type=int, default=1500)
-    p.add_argument("--nouns", type=int, default=1500)
-    p.add_argument("--adjectives", type=int, default=400)
-    p.add_argument("--pairs", type=int, default=8, help="at most this many pairs per lemma")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--verbs", type=int, default=DEFAULT_COUNTS["VERB"])
+    p.add_argument("--nouns", type=int, default=DEFAULT_COUNTS["NOUN"])
+    p.add_argument("--adjectives", type=int, default=DEFAULT_COUNTS["ADJ"])
+    p.add_argument(
+        "--pairs", type=int, default=DEFAULT_PAIRS, help="at most this many pairs per lemma"
+    )
     a = p.parse_args()
     counts = {"VERB": a.verbs, "NOUN": a.nouns, "ADJ": a.adjectives}
     stats = build(Path(a.out), seed=a.seed, counts=counts, pairs=a.pairs)

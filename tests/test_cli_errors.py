@@ -65,6 +65,8 @@ def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys):
     assert code == 2 and one_line(err) == "error: --nbest 3 is more than --beam 2: raise --beam"
     code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", "g", "--rerank", "-1")
     assert code == 2 and "Invalid value for '--rerank'" in one_line(err)
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", "g", "--rerank-floor", "0")
+    assert code == 2 and "Invalid value for '--rerank-floor': must be > 0" in one_line(err)
 
 
 def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_dir):

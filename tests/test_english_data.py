@@ -37,3 +37,26 @@ def test_rows_are_readable_with_unimorph_tags_and_irregulars(tmp_path):
     }  # fmt: skip
     tags.Schema.build(sorted(bundles))  # every feature has a UniMorph dimension
     assert ("go", "V;PST", "went") in {(e.source, e.target_tags, e.target) for e in rows}
+
+
+def test_irregular_forms_are_those_the_rules_for_unknown_words_miss():
+    go = builder.paradigm("go", "VERB")
+    assert {"went", "gone"} <= builder.irregular("go", "VERB", go)
+    assert "going" not in builder.irregular("go", "VERB", go)
+    assert builder.irregular("play", "VERB", builder.paradigm("play", "VERB")) == set()
+    assert builder.irregular("stop", "VERB", builder.paradigm("stop", "VERB")) == set()  # doubling
+
+
+def test_irregular_training_lemmas_keep_every_pair(tmp_path):
+    stats = builder.build(tmp_path, seed=0, counts=COUNTS, pairs=4)
+    rows = formats.read(tmp_path / "train")
+    per_source = {}
+    for e in rows:
+        per_source.setdefault(e.source, set()).add((e.target_tags, e.target))
+    odd = [w for w, s in stats["split_of_lemma"].items() if s == "train" and w in ("go", "be")]
+    assert odd  # the most frequent irregular verbs are in this sample
+    for lemma in odd:
+        forms = {f for _, f in builder.paradigm(lemma, "VERB")}
+        pairs = {(e.source, e.target) for e in rows if e.source in forms and e.target in forms}
+        assert len(pairs) == len(forms) * (len(forms) - 1)  # all ordered pairs, not 4
+    assert sum(stats["irregular_lemmas"]["VERB"].values()) > 0

@@ -40,13 +40,17 @@ def test_training_writes_the_twin_of_the_best_checkpoint(toy_dir):
     assert lite.companion(toy_dir / "model.pt") == toy_dir / "model.npz"
 
 
-@pytest.mark.parametrize("beam,nbest,rerank", [(1, 1, 0.0), (4, 3, 0.0), (4, 3, 2.0)])
-def test_both_engines_give_the_same_forms_and_scores(toy_dir, beam, nbest, rerank):
+@pytest.mark.parametrize(
+    "beam,nbest,rerank,floor",
+    [(1, 1, 0.0, None), (4, 3, 0.0, None), (4, 3, 2.0, None), (4, 3, 2.0, 0.5)],
+)
+def test_both_engines_give_the_same_forms_and_scores(toy_dir, beam, nbest, rerank, floor):
     full = inference.Reinflector.load(toy_dir)
     light = lite.LiteReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
-    a = full.inflect(words, bundles, beam=beam, nbest=nbest, rerank=rerank)
-    b = light.inflect(words, bundles, beam=beam, nbest=nbest, rerank=rerank)
+    kw = {"beam": beam, "nbest": nbest, "rerank": rerank, "rerank_floor": floor}
+    a = full.inflect(words, bundles, **kw)
+    b = light.inflect(words, bundles, **kw)
     assert [[f for f, _ in hyps] for hyps in a] == [[f for f, _ in hyps] for hyps in b]
     for ha, hb in zip(a, b, strict=True):
         assert [s for _, s in ha] == pytest.approx([s for _, s in hb], abs=1e-3)
@@ -92,27 +96,54 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
         assert combined == sorted(combined, reverse=True)
         moved += [f for f, _ in new] != [f for f, _, _ in hyps]
     assert moved > 0  # the classifier does change some orders
+    floored = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5)
+    for hyps, new in zip(scored, floored, strict=True):
+        logq = {f: q for f, _, q in hyps}
+        combined = [s + 3.0 * max(logq[f], -0.5) for f, s in new]
+        assert combined == sorted(combined, reverse=True)
     with pytest.raises(ValueError, match="rerank weight must be >= 0"):
         full.inflect(words, bundles, beam=4, rerank=-1.0)
+    with pytest.raises(ValueError, match="rerank floor must be > 0"):
+        full.inflect(words, bundles, beam=4, rerank=1.0, rerank_floor=0.0)
+
+
+def test_the_floor_keeps_a_confident_other_reading_from_vetoing_a_form():
+    scored = [[("eksenleri", -3.6, -5.8), ("ekseni", -0.03, -15.3), ("eksen", -9.0, -math.inf)]]
+    assert lite.rank(scored, 0.5)[0][0][0] == "eksenleri"
+    assert lite.rank(scored, 0.5, 5.0)[0][0][0] == "ekseni"
+    assert lite.rank(scored, 0.5, 5.0)[0][-1][0] == "eksen"  # unscored stays last
+    assert lite.rank(scored, 0.0, 5.0) == scored
+
+
+def test_stored_rerank_reads_records_with_and_without_a_floor():
+    assert lite.stored_rerank(None) == (0.0, None)
+    assert lite.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None)
+    assert lite.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0)
+    assert lite.grid_key(0.5, None) == "0.5" and lite.grid_key(1.0, 2.0) == "1 floor 2"
 
 
 def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
-    """The weight is the grid's best on dev (beam 8), the smallest on ties; both
-    engines load it, and evaluating dev with it reproduces the tuning table."""
+    """The weight and floor are the grid's best on dev (beam 8); on ties the
+    smallest weight, then no floor, then the largest floor. Both engines load
+    them, and evaluating dev with them reproduces the tuning table."""
     chosen = checkpoint.load(toy_dir / "model.pt")["rerank"]
     table = chosen["dev_accuracy_beam8"]
-    assert set(table) == {f"{w:g}" for w in lite.RERANK_GRID}
+    floors = sorted(lite.RERANK_FLOORS, key=lambda f: -math.inf if f is None else -f)
+    order = [(w, f) for w in lite.RERANK_GRID for f in (floors if w else [None])]
+    assert list(table) == [lite.grid_key(w, f) for w, f in order]
     best = max(table.values())
-    assert chosen["weight"] == min(w for w in lite.RERANK_GRID if table[f"{w:g}"] == best)
+    first = next((w, f) for w, f in order if table[lite.grid_key(w, f)] == best)
+    assert (chosen["weight"], chosen["floor"]) == first
     full = inference.Reinflector.load(toy_dir)
-    assert full.rerank == chosen["weight"]
-    assert lite.LiteReinflector.load(toy_dir / "model.npz").rerank == chosen["weight"]
+    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    assert (full.rerank, full.rerank_floor) == (light.rerank, light.rerank_floor) == first
     summary = json.loads((toy_dir / "summary.json").read_text())
     assert summary["rerank"] == chosen
     gold = toy_dir.parent / "toy-train"
-    for w in (0.0, 1.0):
-        acc = inference.evaluate(full, gold, beam=8, rerank=w)["accuracy"]
-        assert acc == pytest.approx(table[f"{w:g}"])
+    for w, f in ((0.0, None), (1.0, None), (1.0, 2.0)):
+        no_floor = math.inf if f is None else f  # None would mean "the model's floor"
+        acc = inference.evaluate(full, gold, beam=8, rerank=w, rerank_floor=no_floor)
+        assert acc["accuracy"] == pytest.approx(table[lite.grid_key(w, f)])
 
 
 def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):

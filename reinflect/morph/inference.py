@@ -45,7 +45,7 @@ class Reinflector(lite.Predictor):
         model = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=mcfg)
         model.load_state_dict(payload["model"])
         r = cls(model.to(device), v, schema, device)
-        r.rerank = lite.stored_weight(payload.get("rerank"))
+        r.rerank, r.rerank_floor = lite.stored_rerank(payload.get("rerank"))
         return r
 
     # -- helpers ---------------------------------------------------------------
@@ -121,15 +121,19 @@ def evaluate(
     predictions_path: str | os.PathLike | None = None,
     skip_bad: bool = False,
     rerank: float | None = None,
+    rerank_floor: float | None = None,
 ) -> dict:
     """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts
-    (``rerank``: the reranking weight, default the model's)."""
+    (``rerank``, ``rerank_floor``: the reranking weight and floor, default the
+    model's)."""
     examples = formats.read(gold_path, fmt, skip_bad=skip_bad)
     missing = [e.line for e in examples if e.target is None]
     if missing:
         raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
     bundles = reinflector.file_bundles(examples, gold_path)
-    preds = reinflector.inflect([e.source for e in examples], bundles, beam=beam, rerank=rerank)
+    preds = reinflector.inflect(
+        [e.source for e in examples], bundles, beam=beam, rerank=rerank, rerank_floor=rerank_floor
+    )
     forms = [p[0][0] if p else "" for p in preds]
     if predictions_path is not None:
         out = [

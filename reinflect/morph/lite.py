@@ -41,6 +41,7 @@ META, VOCAB = "__meta__", "__vocab__"
 
 
 RERANK_GRID = config.MorphTrainConfig.rerank_grid
+RERANK_FLOORS = config.MorphTrainConfig.rerank_floors
 RERANK_MARGIN = 5.0  # nats below the best hypothesis beyond which none is reranked
 
 
@@ -54,13 +55,18 @@ class Predictor:
     log p(x'|z, y_t) + ``rerank`` * log q(y_t|x'), the model's own classifier
     checking that a hypothesis carries the tags asked for. This mends the plain
     model's typical error of returning the source unchanged (``keen`` for
-    ADJ;SPRL). Training picks the weight on dev (:meth:`tune_rerank`,
-    ``RERANK_GRID``; 0 is plain beam search) and stores it with the model.
+    ADJ;SPRL). With ``rerank_floor`` F, log q counts no lower than -F: a
+    syncretic form (Turkish *ekseni* is both ACC and PSS3S) gets a confident
+    q for its other reading, and the floor keeps that from vetoing a form the
+    decoder is sure of. Training picks the weight and floor on dev
+    (:meth:`tune_rerank`, ``RERANK_GRID`` x ``RERANK_FLOORS``; weight 0 is plain
+    beam search) and stores them with the model.
     """
 
     vocab: vocab.Vocab
     schema: tags.Schema
     rerank: float = 0.0
+    rerank_floor: float | None = None
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
         """log q(y_k|x) of ``word``, one list per tag dimension."""
@@ -83,15 +89,20 @@ class Predictor:
         max_length: int = 50,
         batch_size: int = 256,
         rerank: float | None = None,
+        rerank_floor: float | None = None,
     ) -> list[list[tuple[str, float]]]:
         """For each (word, target bundle): up to ``nbest`` (form, log p(form|z, y)),
         best first; with ``rerank`` > 0 (default: the model's) and ``beam`` > 1 the
-        whole beam is ordered by log p + rerank * log q(y|form)."""
+        whole beam is ordered by log p + rerank * max(log q(y|form), -rerank_floor)
+        (``rerank_floor`` default: the model's; ``math.inf``: no floor)."""
         if nbest > beam:
             raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam})")
         weight = self.rerank if rerank is None else rerank
+        floor = self.rerank_floor if rerank_floor is None else rerank_floor
         if weight < 0:
             raise ValueError(f"the rerank weight must be >= 0, got {weight}")
+        if floor is not None and floor <= 0:
+            raise ValueError(f"the rerank floor must be > 0, got {floor}")
         if not weight or beam == 1:
             return self._search(
                 words, bundles, beam=beam, nbest=nbest, max_length=max_length, batch_size=batch_size
@@ -99,7 +110,7 @@ class Predictor:
         scored = self.scored_beams(
             words, bundles, beam=beam, max_length=max_length, batch_size=batch_size
         )
-        return [[(f, s) for f, s, _ in hyps[:nbest]] for hyps in rank(scored, weight)]
+        return [[(f, s) for f, s, _ in hyps[:nbest]] for hyps in rank(scored, weight, floor)]
 
     def scored_beams(
         self, words, bundles, *, beam: int = 8, max_length: int = 50, batch_size: int = 256
@@ -120,21 +131,35 @@ class Predictor:
         logq = dict(zip(flat, scored, strict=True))
         return [[(f, s, logq.get((i, f), -math.inf)) for f, s in h] for i, h in enumerate(hyps)]
 
-    def tune_rerank(self, words, bundles, targets: list[str], *, beam: int = 8, grid=RERANK_GRID):
-        """Choose the weight of ``grid`` with the best exact-match accuracy (%) on
-        these (dev) rows, the smallest on ties; use it from now on and return the
-        record stored with the model: ``{"weight": w, "dev_accuracy_beam8":
-        {"0": acc, "0.25": acc, ...}}``."""
+    def tune_rerank(
+        self,
+        words,
+        bundles,
+        targets: list[str],
+        *,
+        beam: int = 8,
+        grid=RERANK_GRID,
+        floors=RERANK_FLOORS,
+    ):
+        """Choose the weight of ``grid`` and the floor of ``floors`` (None: none)
+        with the best exact-match accuracy (%) on these (dev) rows; on ties the
+        smallest weight, then no floor, then the largest floor. Use them from now
+        on and return the record stored with the model: ``{"weight": w, "floor":
+        f, "dev_accuracy_beam8": {grid_key(w, f): acc, ...}}``."""
         scored = self.scored_beams(words, bundles, beam=beam)
         table = {}
+        order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
         for weight in grid:
-            best = [h[0][0] if h else "" for h in rank(scored, weight)]
-            table[weight] = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
+            for floor in order if weight else [None]:
+                best = [h[0][0] if h else "" for h in rank(scored, weight, floor)]
+                acc = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
+                table[weight, floor] = acc
         top = max(table.values())
-        self.rerank = min(w for w, acc in table.items() if acc == top)
+        self.rerank, self.rerank_floor = next(k for k, acc in table.items() if acc == top)
         return {
             "weight": self.rerank,
-            "dev_accuracy_beam8": {f"{w:g}": acc for w, acc in table.items()},
+            "floor": self.rerank_floor,
+            "dev_accuracy_beam8": {grid_key(w, f): acc for (w, f), acc in table.items()},
         }
 
     def warn_unknown(self, words: list[str]) -> None:
@@ -189,16 +214,31 @@ class Predictor:
         return tags.render(bundle, unimorph=self.schema.unimorph)
 
 
-def stored_weight(record: dict | None) -> float:
-    """The reranking weight of a model's stored record (0: plain beam search)."""
-    return float((record or {}).get("weight", 0.0))
+def stored_rerank(record: dict | None) -> tuple[float, float | None]:
+    """The reranking (weight, floor) of a model's stored record (0: plain beam
+    search; None: no floor, also for models saved before floors existed)."""
+    record = record or {}
+    floor = record.get("floor")
+    return float(record.get("weight", 0.0)), None if floor is None else float(floor)
 
 
-def rank(scored: list[list[tuple[str, float, float]]], weight: float):
-    """Each list of (form, log p, log q) sorted by log p + weight * log q (stable)."""
+def grid_key(weight: float, floor: float | None) -> str:
+    """The key of (weight, floor) in a stored record's dev accuracy table:
+    ``"0.5"`` without a floor, ``"0.5 floor 2"`` with one."""
+    return f"{weight:g}" if floor is None else f"{weight:g} floor {floor:g}"
+
+
+def rank(scored: list[list[tuple[str, float, float]]], weight: float, floor: float | None = None):
+    """Each list of (form, log p, log q) sorted by log p + weight * max(log q,
+    -floor) (stable; an unscored log q of -inf stays -inf)."""
     if not weight:
         return scored
-    return [sorted(h, key=lambda t: -(t[1] + weight * t[2])) for h in scored]
+
+    def score(t):
+        q = t[2] if floor is None or t[2] == -math.inf else max(t[2], -floor)
+        return -(t[1] + weight * q)
+
+    return [sorted(h, key=score) for h in scored]
 
 
 # -- the file ---------------------------------------------------------------------
@@ -273,7 +313,7 @@ class LiteReinflector(Predictor):
         self.cfg = config.MorphModelConfig(**meta["model_config"])
         self.schema = tags.Schema.from_dict(meta["schema"])
         self.vocab = vocab.Vocab(proto)
-        self.rerank = stored_weight(meta.get("rerank"))
+        self.rerank, self.rerank_floor = stored_rerank(meta.get("rerank"))
         w = weights
         self._emb_in = w["embed.weight"] @ w["gru_emb.weight"].T  # V x 3D
 

@@ -301,9 +301,10 @@ class Trainer:
             self.dev_bundles,
             [e.target for e in self.dev_ex],
             grid=self.tcfg.rerank_grid,
+            floors=self.tcfg.rerank_floors,
         )
         self._write_model(payload)
-        log.info("reranking weight %g chosen on dev (beam 8)", r.rerank)
+        log.info("reranking weight %g, floor %s chosen on dev (beam 8)", r.rerank, r.rerank_floor)
         return payload["rerank"]
 
     # -- training ----------------------------------------------------------------
