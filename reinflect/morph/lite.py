@@ -149,7 +149,7 @@ class Predictor:
         scored = self.scored_beams(words, bundles, beam=beam)
         table = {}
         order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
-        for weight in grid:
+        for weight in sorted(grid):
             for floor in order if weight else [None]:
                 best = [h[0][0] if h else "" for h in rank(scored, weight, floor)]
                 acc = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
