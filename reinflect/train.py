@@ -94,7 +94,16 @@ class Distributed:
             import torch.distributed as dist
 
             if device.type == "cuda":
-                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+                local = int(os.environ.get("LOCAL_RANK", self.rank))
+                count = torch.cuda.device_count()
+                if local >= count:
+                    # NCCL refuses two ranks on one GPU; say so before it does.
+                    raise ReinflectError(
+                        f"process {local} of this machine has no GPU of its own ({count} "
+                        f"CUDA device(s)): use torchrun --nproc-per-node {count} or less, "
+                        "or --device cpu (gloo)"
+                    )
+                self.device = torch.device("cuda", local)
                 torch.cuda.set_device(self.device)
             if not dist.is_initialized():
                 dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
@@ -180,4 +189,6 @@ class Budget:
 
 
 def stats_to_floats(stats: dict[str, torch.Tensor]) -> dict[str, float]:
-    return {k: float(v) for k, v in stats.items()}
+    """Detached scalar tensors -> floats, in one read from the device."""
+    values = torch.stack([v.detach().float() for v in stats.values()]).tolist()
+    return dict(zip(stats, values, strict=True))

@@ -99,7 +99,8 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
     floored = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5)
     for hyps, new in zip(scored, floored, strict=True):
         logq = {f: q for f, _, q in hyps}
-        combined = [s + 3.0 * max(logq[f], -0.5) for f, s in new]
+        # Unscored hypotheses (log q = -inf, far below the best) stay last.
+        combined = [s + 3.0 * max(q, -0.5) if (q := logq[f]) > -math.inf else q for f, s in new]
         assert combined == sorted(combined, reverse=True)
     with pytest.raises(ValueError, match="rerank weight must be >= 0"):
         full.inflect(words, bundles, beam=4, rerank=-1.0)

@@ -91,7 +91,8 @@ def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
 def test_checkpoint_round_trip_gives_identical_predictions(toy_run):
     d, trainer, _ = toy_run
     a = inference.Reinflector(trainer.model, trainer.vocab, trainer.schema)
-    b = inference.Reinflector.load(d / "run" / "last.pt")
+    # On the trainer's device: CUDA and CPU kernels differ in the last float bits.
+    b = inference.Reinflector.load(d / "run" / "last.pt", device=str(trainer.device))
     words, bundles = _inputs(a)
     assert a.inflect(words, bundles, beam=3, nbest=3) == b.inflect(words, bundles, beam=3, nbest=3)
 
@@ -207,7 +208,7 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
     """The labeled loss at y-KL weight w is the loss at 0 plus w * KL(q(y|x_s) || p(y))
     (same Gumbel draws and word dropout)."""
     _, trainer, _ = toy_run
-    batch = run._collate(trainer.train_ds, list(range(8)), torch.device("cpu"))
+    batch = run._collate(trainer.train_ds, list(range(8)), trainer.device)
     out = {}
     for w in (0.0, 0.5, 1.0):
         torch.manual_seed(0)
@@ -218,6 +219,49 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
     assert kl_ys > 0.01
     for w in (0.5, 1.0):
         assert out[w][0].item() == pytest.approx(out[0.0][0].item() + w * kl_ys, rel=1e-5)
+
+
+@pytest.mark.parametrize("source_attention", [False, True])
+def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, source_attention):
+    """objective.semi (one encoder and one decoder pass over labeled and unlabeled
+    rows) gives labeled + w * unlabeled, each computed on its own with the same
+    random draws, in value and in gradient."""
+    from reinflect.morph import model as morph_model
+
+    _, trainer, _ = toy_run
+    torch.manual_seed(1)
+    model = morph_model.MSVED(
+        vocab_size=len(trainer.vocab),
+        tag_sizes=trainer.schema.sizes,
+        cfg=config.MorphModelConfig(**SMALL, word_dropout=0.0, source_attention=source_attention),
+    )
+    cpu = torch.device("cpu")
+    batch = run._collate(trainer.train_ds, list(range(6)), cpu)
+    # Unlabeled words of other lengths than the labeled ones: padding must not count.
+    ub = run._collate(trainer.unl_ds, list(range(len(trainer.unl_ds)))[-5:], cpu)
+    shared = dict(kl_weight=0.3, temperature=0.7, y_kl_weight=0.5)
+
+    def loss_and_grads(fn):
+        model.zero_grad()
+        torch.manual_seed(0)
+        loss, stats = fn()
+        loss.backward()
+        return loss.detach(), stats, [p.grad.clone() for p in model.parameters()]
+
+    def apart():
+        lab, lab_stats = objective.labeled(model, batch, alpha=0.9, **shared)
+        unl, unl_stats = objective.unlabeled(model, ub, **shared)
+        return lab + 0.8 * unl, lab_stats | {f"u_{k}": v for k, v in unl_stats.items()}
+
+    want, want_stats, want_grads = loss_and_grads(apart)
+    got, got_stats, got_grads = loss_and_grads(
+        lambda: objective.semi(model, batch, ub, alpha=0.9, unlabeled_weight=0.8, **shared)
+    )
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
+    for k in ("transduction", "kl_ys", "u_log_px", "u_kl_z", "u_kl_y"):
+        assert got_stats[k].item() == pytest.approx(want_stats[k].item(), rel=1e-4, abs=1e-5), k
+    for g, w in zip(got_grads, want_grads, strict=True):
+        assert torch.allclose(g, w, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("source_attention", [False, True])

@@ -91,7 +91,7 @@ def test_batch_stream_resumes_mid_pass_and_shards_by_rank():
 
 
 def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monkeypatch, caplog):
-    real = run.objective.labeled
+    real = run.objective.semi  # the trainer is semi-supervised
     calls = {"n": 0}
 
     def sometimes_nan(*args, **kwargs):
@@ -99,17 +99,21 @@ def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monk
         calls["n"] += 1
         return (loss * float("nan") if calls["n"] == 2 else loss), stats
 
-    monkeypatch.setattr(run.objective, "labeled", sometimes_nan)
+    monkeypatch.setattr(run.objective, "semi", sometimes_nan)
     t = _trainer(tmp_path, "once", max_steps=4)
     t.fit()
     assert "non-finite loss at step 2" in caplog.text
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
 
-    monkeypatch.setattr(run.objective, "labeled", real)
+    monkeypatch.setattr(run.objective, "semi", real)
     t = _trainer(tmp_path, "always", max_steps=3)
     t.fit()
     best = (tmp_path / "always" / "model.pt").read_bytes()
-    monkeypatch.setattr(run.objective, "labeled", lambda *a, **k: (torch.tensor(float("inf")), {}))
+
+    def infinite(model, *a, **k):
+        return next(model.parameters()).sum() * float("inf"), {}
+
+    monkeypatch.setattr(run.objective, "semi", infinite)
     t.tcfg.max_steps = 20
     with pytest.raises(ReinflectError, match="NaN or infinite for 5 batches in a row"):
         t.fit()
@@ -120,7 +124,7 @@ def test_out_of_memory_names_a_smaller_batch(tmp_path, monkeypatch):
     def oom(*a, **k):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(run.objective, "labeled", oom)
+    monkeypatch.setattr(run.objective, "semi", oom)
     with pytest.raises(ReinflectError, match="out of memory .* try --batch-size 4"):
         _trainer(tmp_path, "oom").fit()
 
@@ -195,6 +199,7 @@ def _ddp_trainer(tmp_path, name):
         model_cfg=config.MorphModelConfig(**SMALL, word_dropout=0.0),
         batch_size=10,
         supervised_only=True,
+        device="cpu",  # gloo, on any machine
         max_steps=4,
         eval_every=2,
     )
@@ -216,6 +221,16 @@ def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
     ddp.load_state_dict(torch.load(tmp_path / "ddp.pt"))
     _same_weights(single.model, ddp, atol=1e-5)
     assert json.loads((tmp_path / "ddp" / "summary.json").read_text())["processes"] == 2
+
+
+def test_more_ranks_than_gpus_is_a_clear_error(monkeypatch):
+    """Two ranks on one GPU would fail inside NCCL ("Duplicate GPU detected")."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ReinflectError, match="--nproc-per-node 1 or less, or --device cpu"):
+        train.Distributed(torch.device("cuda"))
 
 
 def test_torchrun_trains_data_parallel_from_the_cli(tmp_path):
@@ -246,6 +261,8 @@ def test_torchrun_trains_data_parallel_from_the_cli(tmp_path):
         "--lang",
         "none",
         "--no-progress",
+        "--device",
+        "cpu",
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
     assert res.returncode == 0, res.stderr[-3000:]

@@ -162,8 +162,8 @@ def train_model(
             opt.step()
             step += 1
             n_batches += 1
-            for k, v in stats.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
+            for k, v in train.stats_to_floats(stats).items():
+                sums[k] = sums.get(k, 0.0) + v
             if progress and step % 20 == 0:
                 bar.set_postfix(loss=f"{float(loss):.1f}", klw=f"{klw:.2f}")
             if budget.exhausted() or (cfg.max_steps is not None and step >= cfg.max_steps):

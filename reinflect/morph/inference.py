@@ -23,11 +23,12 @@ KIND = lite.KIND
 class Reinflector(lite.Predictor):
     """A trained MSVED (torch) with its vocabulary and tag schema."""
 
-    def __init__(self, model: morph_model.MSVED, v: vocab.Vocab, schema: tags.Schema, device="cpu"):
+    def __init__(self, model: morph_model.MSVED, v: vocab.Vocab, schema: tags.Schema, device=None):
         self.model = model.eval()
         self.vocab = v
         self.schema = schema
-        self.device = torch.device(device)
+        # Inputs go where the model is, unless a device is named.
+        self.device = torch.device(device) if device else next(model.parameters()).device
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "cpu") -> Reinflector:

@@ -33,43 +33,55 @@ def _stack_rows(parts: list[torch.Tensor], value: float) -> torch.Tensor:
     return torch.cat([_pad_to(p, n, value) for p in parts], dim=0)
 
 
-def labeled(
-    model: morph_model.MSVED,
-    batch: dict[str, torch.Tensor],
-    *,
-    kl_weight: float,
-    temperature: float,
-    alpha: float = 1.0,
-    y_kl_weight: float = 1.0,
-):
-    """The labeled MSVED loss for a batch of (source, target tags, target)."""
+def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extra=None):
+    """The encoder pass and the latent samples of a labeled batch: everything up
+    to the decoder. ``extra`` (words ``U x L``, their lengths) joins the encoder
+    pass; its summaries and states come back separately."""
     src, src_len = batch["source"], batch["source_len"]
     tgt, tgt_len = batch["target"], batch["target_len"]
-    y_t = batch["tags"]  # B x K
-    # One encoder pass over both words; it reads the characters without the EOS
+    words = [src, tgt] + ([extra[0]] if extra is not None else [])
+    lengths = [src_len, tgt_len] + ([extra[1]] if extra is not None else [])
+    # One encoder pass over all words; it reads the characters without the EOS
     # that the decoder targets end in.
-    states, mask, h = model.encode(_stack_rows([src, tgt], PAD), torch.cat([src_len, tgt_len]) - 1)
-    h_s, h_t = h.chunk(2)
-    q_s, q_t = model.posterior(h_s), model.posterior(h_t)
+    states, mask, h = model.encode(_stack_rows(words, PAD), torch.cat(lengths) - 1)
+    B = src.shape[0]
+    rows = {"h_s": h[:B], "h_t": h[B : 2 * B], "h_extra": h[2 * B :]}
+    if states is not None:
+        rows["source"] = (torch.cat([states[: 2 * B]] * 2), torch.cat([mask[: 2 * B]] * 2))
+        rows["extra_source"] = (states[2 * B :], mask[2 * B :])
+    return rows
+
+
+def _labeled_start(model, batch, rows, *, temperature: float):
+    """Posteriors, samples and the decoder rows of the four reconstructions."""
+    src, tgt, y_t = batch["source"], batch["target"], batch["tags"]  # tags: B x K
+    q_s, q_t = model.posterior(rows["h_s"]), model.posterior(rows["h_t"])
     z_s, z_t = q_s.rsample(), q_t.rsample()
-    ys_logits, yt_logits = model.tag_logits(h_s), model.tag_logits(h_t)
+    ys_logits, yt_logits = model.tag_logits(rows["h_s"]), model.tag_logits(rows["h_t"])
     ys = [
         distributions.gumbel_softmax(lg, temperature=temperature, straight_through=True)
         for lg in ys_logits
     ]
     yt = [F.one_hot(y_t[:, k], c).to(z_s.dtype) for k, c in enumerate(model.tag_sizes)]
+    return {
+        "q": (q_s, q_t),
+        "logits": (ys_logits, yt_logits),
+        "z": torch.cat([z_s, z_t, z_s, z_t]),
+        "y": [torch.cat([a, b, b, a]) for a, b in zip(yt, ys, strict=True)],
+        # With source attention each row attends over the word its z came from.
+        "source": rows.get("source"),
+        "targets": _stack_rows([tgt, src, src, tgt], PAD),
+    }
 
-    z = torch.cat([z_s, z_t, z_s, z_t])
-    y = [torch.cat([a, b, b, a]) for a, b in zip(yt, ys, strict=True)]
-    # With source attention each row attends over the word its z came from.
-    source = (torch.cat([states, states]), torch.cat([mask, mask])) if states is not None else None
-    targets = _stack_rows([tgt, src, src, tgt], PAD)
-    logp = model.log_likelihood(model.start(z, y, source), targets).view(4, -1)
-    recon = logp.sum(0)
+
+def _labeled_loss(model, batch, lab, logp, *, kl_weight, alpha, y_kl_weight):
+    """The labeled loss from the four reconstructions' log-likelihoods ``4 x B``."""
+    (q_s, q_t), (ys_logits, yt_logits) = lab["q"], lab["logits"]
+    y_t = batch["tags"]
     kl_z = kl.gaussian_standard(q_s.mu, q_s.logvar) + kl.gaussian_standard(q_t.mu, q_t.logvar)
     kl_ys = sum(kl.categorical(lg) for lg in ys_logits)
     loss, stats = elbo.labeled(
-        log_px=recon,
+        log_px=logp.sum(0),
         kl_z=kl_z,
         y_logits=yt_logits,
         y=[y_t[:, k] for k in range(y_t.shape[1])],
@@ -83,6 +95,89 @@ def labeled(
         "kl_ys": kl_ys.mean().detach(),
     }
     return loss, stats
+
+
+def labeled(
+    model: morph_model.MSVED,
+    batch: dict[str, torch.Tensor],
+    *,
+    kl_weight: float,
+    temperature: float,
+    alpha: float = 1.0,
+    y_kl_weight: float = 1.0,
+):
+    """The labeled MSVED loss for a batch of (source, target tags, target)."""
+    lab = _labeled_start(model, batch, _labeled_rows(model, batch), temperature=temperature)
+    logp = model.log_likelihood(model.start(lab["z"], lab["y"], lab["source"]), lab["targets"])
+    return _labeled_loss(
+        model,
+        batch,
+        lab,
+        logp.view(4, -1),
+        kl_weight=kl_weight,
+        alpha=alpha,
+        y_kl_weight=y_kl_weight,
+    )
+
+
+def semi(
+    model: morph_model.MSVED,
+    batch: dict[str, torch.Tensor],
+    unlabeled_batch: dict[str, torch.Tensor],
+    *,
+    kl_weight: float,
+    temperature: float,
+    alpha: float = 1.0,
+    y_kl_weight: float = 1.0,
+    unlabeled_weight: float = 1.0,
+):
+    """``labeled + unlabeled_weight * unlabeled`` in one encoder pass and one
+    decoder pass over all rows (the labeled four reconstructions and the
+    unlabeled words side by side), so a step launches the recurrent loops once:
+    on a GPU, where these small steps are bound by kernel launches, that is most
+    of the time. The same random draws in the same order as the two losses
+    computed one after the other (word dropout aside), so the same value."""
+    words, lengths = unlabeled_batch["word"], unlabeled_batch["word_len"]
+    rows = _labeled_rows(model, batch, extra=(words, lengths))
+    lab = _labeled_start(model, batch, rows, temperature=temperature)
+    q = model.posterior(rows["h_extra"])
+    n_lab = lab["z"].shape[0]
+    decoded = {}
+
+    def conditional(ys: list[torch.Tensor]):
+        # The unlabeled rows' y come from the estimator; decode them with the labeled
+        # ones (all rows share the encoder's length, so their states stack as they are).
+        source = lab["source"]
+        if source is not None:
+            source = tuple(torch.cat(p) for p in zip(source, rows["extra_source"], strict=True))
+        state = model.start(
+            torch.cat([lab["z"], q.rsample()]),
+            [torch.cat([a, b]) for a, b in zip(lab["y"], ys, strict=True)],
+            source,
+        )
+        logp = model.log_likelihood(state, _stack_rows([lab["targets"], words], PAD))
+        decoded["labeled"] = logp[:n_lab].view(4, -1)
+        return logp[n_lab:], kl.gaussian_standard(q.mu, q.logvar)
+
+    u_loss, u_stats = elbo.unlabeled(
+        conditional=conditional,
+        y_logits=model.tag_logits(rows["h_extra"]),
+        estimator="gumbel",
+        kl_weight=kl_weight,
+        y_kl_weight=y_kl_weight,
+        temperature=temperature,
+    )
+    loss, stats = _labeled_loss(
+        model,
+        batch,
+        lab,
+        decoded["labeled"],
+        kl_weight=kl_weight,
+        alpha=alpha,
+        y_kl_weight=y_kl_weight,
+    )
+    loss = loss + unlabeled_weight * u_loss
+    return loss, stats | {f"u_{k}": v for k, v in u_stats.items()} | {"loss": loss.detach()}
 
 
 def unlabeled(

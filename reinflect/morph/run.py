@@ -99,13 +99,14 @@ class _Objective(torch.nn.Module):
         alpha,
         unlabeled_weight,
     ):
-        shared = dict(kl_weight=kl_weight, y_kl_weight=y_kl_weight, temperature=temperature)
-        loss, stats = objective.labeled(self.model, batch, alpha=alpha, **shared)
-        if unlabeled_batch is not None:
-            u_loss, u_stats = objective.unlabeled(self.model, unlabeled_batch, **shared)
-            loss = loss + unlabeled_weight * u_loss
-            stats = stats | {f"u_{k}": v for k, v in u_stats.items()} | {"loss": loss.detach()}
-        return loss, stats
+        shared = dict(
+            kl_weight=kl_weight, y_kl_weight=y_kl_weight, temperature=temperature, alpha=alpha
+        )
+        if unlabeled_batch is None:
+            return objective.labeled(self.model, batch, **shared)
+        return objective.semi(
+            self.model, batch, unlabeled_batch, unlabeled_weight=unlabeled_weight, **shared
+        )
 
 
 class Trainer:
@@ -344,16 +345,15 @@ class Trainer:
                     alpha=t.alpha,
                     unlabeled_weight=t.unlabeled_weight,
                 )
-            bad, out_of_time, signalled = self.dist.any(
-                not bool(torch.isfinite(loss)), out_of_time, signalled
-            )
             self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip)
+            # One read of the device per step (a non-finite loss or gradient skips
+            # the update), and one agreement between ranks.
+            finite = bool(torch.isfinite(loss) & torch.isfinite(norm))
+            bad, out_of_time, signalled = self.dist.any(not finite, out_of_time, signalled)
             if not bad:
-                loss.backward()
-                norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.clip)
-                (bad,) = self.dist.any(not bool(torch.isfinite(norm)))
-                if not bad:
-                    self.opt.step()
+                self.opt.step()
         except Exception as e:
             if train.is_out_of_memory(e):
                 raise ReinflectError(
@@ -364,7 +364,7 @@ class Trainer:
         self.step += 1
         if bad:
             return None, out_of_time, signalled
-        record = {k: float(v) for k, v in stats.items()} | {"kl_weight": klw, "temperature": tau}
+        record = train.stats_to_floats(stats) | {"kl_weight": klw, "temperature": tau}
         return record | {"lr": self.opt.param_groups[0]["lr"]}, out_of_time, signalled
 
     def _set_lr(self, elapsed: float) -> None:
