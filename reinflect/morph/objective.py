@@ -11,6 +11,10 @@ The y-KL terms carry their own weight (``y_kl_weight``; 1 is the paper's).
 
 Unlabeled word x (the MSVAE term, section 3.4): y ~ q(y|x) by Gumbel,
 z ~ q(z|x); loss = -log p(x|y,z) + kl_w KL(z) + KL(q(y|x) || p(y)).
+
+Training uses ``semi``: both losses from one encoder pass and one decoder pass
+over the labeled and unlabeled rows together (the same value as ``labeled``
+plus ``unlabeled``; fewer, larger operations, which is what a GPU needs).
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ def _stack_rows(parts: list[torch.Tensor], value: float) -> torch.Tensor:
 
 
 def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extra=None):
-    """The encoder pass and the latent samples of a labeled batch: everything up
-    to the decoder. ``extra`` (words ``U x L``, their lengths) joins the encoder
-    pass; its summaries and states come back separately."""
+    """The encoder pass over a labeled batch's sources and targets: summaries
+    ``h_s``, ``h_t`` (and the states, for source attention). ``extra`` (words
+    ``U x L``, their lengths) joins the pass; its summaries and states come back
+    as ``h_extra`` and ``extra_source``."""
     src, src_len = batch["source"], batch["source_len"]
     tgt, tgt_len = batch["target"], batch["target_len"]
     words = [src, tgt] + ([extra[0]] if extra is not None else [])
@@ -74,7 +79,7 @@ def _labeled_start(model, batch, rows, *, temperature: float):
     }
 
 
-def _labeled_loss(model, batch, lab, logp, *, kl_weight, alpha, y_kl_weight):
+def _labeled_loss(batch, lab, logp, *, kl_weight, alpha, y_kl_weight):
     """The labeled loss from the four reconstructions' log-likelihoods ``4 x B``."""
     (q_s, q_t), (ys_logits, yt_logits) = lab["q"], lab["logits"]
     y_t = batch["tags"]
@@ -110,7 +115,6 @@ def labeled(
     lab = _labeled_start(model, batch, _labeled_rows(model, batch), temperature=temperature)
     logp = model.log_likelihood(model.start(lab["z"], lab["y"], lab["source"]), lab["targets"])
     return _labeled_loss(
-        model,
         batch,
         lab,
         logp.view(4, -1),
@@ -168,7 +172,6 @@ def semi(
         temperature=temperature,
     )
     loss, stats = _labeled_loss(
-        model,
         batch,
         lab,
         decoded["labeled"],
