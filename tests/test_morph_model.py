@@ -237,8 +237,11 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
     )
     cpu = torch.device("cpu")
     batch = run._collate(trainer.train_ds, list(range(6)), cpu)
-    # Unlabeled words of other lengths than the labeled ones: padding must not count.
-    ub = run._collate(trainer.unl_ds, list(range(len(trainer.unl_ds)))[-5:], cpu)
+    # The shortest unlabeled words, padded to the labeled length in the joint pass:
+    # the padding must not count.
+    lengths = [len(w) for w in trainer.unl_ds["word"]]
+    ub = run._collate(trainer.unl_ds, sorted(range(len(lengths)), key=lengths.__getitem__)[:5], cpu)
+    assert ub["word"].shape[1] < batch["target"].shape[1]
     shared = dict(kl_weight=0.3, temperature=0.7, y_kl_weight=0.5)
 
     def loss_and_grads(fn):
