@@ -78,14 +78,13 @@ def main() -> None:
     by = scores.pop("by_tag")  # grouped by kind here
     rule, odd = by["rule"], by["irregular"]
     n = scores["total"]
-    odd_correct = odd["accuracy"] * odd["total"] / 100.0
     report = {
         "model": a.model,
         "dev": a.dev,
         "rerank": {"weight": r.rerank, "floor": r.rerank_floor},
         "all": scores,
         "kinds": by,
-        "ceiling_if_every_rule_pair_right": 100.0 * (rule["total"] + odd_correct) / n,
+        "ceiling_if_every_rule_pair_right": 100.0 * (rule["total"] + odd["correct"]) / n,
         "irregular_accuracy_needed_for_95": 100.0 * (0.95 * n - rule["total"]) / odd["total"],
         "decode_seconds": decode_s,
     }
