@@ -357,6 +357,13 @@ def morph_train(
             "linearly to zero (constant without a budget); or constant."
         ),
     ] = "budget",
+    average: Annotated[
+        float,
+        typer.Option(
+            help="Decay of the moving average of the weights that dev checks evaluate "
+            "and model.pt keeps (ours); 0: the weights themselves."
+        ),
+    ] = 0.999,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[
@@ -411,6 +418,7 @@ def morph_train(
         patience=patience,
         lr=lr,
         lr_schedule=lr_schedule,
+        average=average,
         seed=seed,
         device=device,
         precision=precision,

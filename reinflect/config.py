@@ -111,6 +111,9 @@ class MorphTrainConfig:
     # it is constant); or constant.
     lr_schedule: str = "budget"
     clip: float = 5.0
+    # ours: the decay of an exponential moving average of the weights, which is
+    # what dev checks evaluate and model.pt keeps (train.WeightAverage); 0: off.
+    average: float = 0.999
     max_steps: int | None = None
     max_minutes: float | None = None
     eval_every: int = 500  # updates between dev checks (greedy exact match)
@@ -137,6 +140,8 @@ class MorphTrainConfig:
             raise ReinflectError(
                 f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
             )
+        if not 0.0 <= self.average < 1.0:
+            raise ReinflectError(f"--average must be in [0, 1) (0: off), got {self.average}")
 
 
 def to_dict(cfg) -> dict:

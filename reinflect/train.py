@@ -192,3 +192,40 @@ def stats_to_floats(stats: dict[str, torch.Tensor]) -> dict[str, float]:
     """Detached scalar tensors -> floats, in one read from the device."""
     values = torch.stack([v.detach().float() for v in stats.values()]).tolist()
     return dict(zip(stats, values, strict=True))
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights (Polyak averaging), on
+    ``torch.optim.swa_utils.AveragedModel``: ``update(model)`` after every
+    optimizer step; ``model`` is the averaged copy, for evaluation and saving.
+
+    The first update copies the weights; after n updates the next one has decay
+    ``min(decay, (1 + n) / (10 + n))``, so the early averages are not dominated
+    by the initial weights. The update count
+    lives on the CPU: an update reads nothing back from a GPU.
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        from torch.optim.swa_utils import AveragedModel
+
+        self.decay = decay
+        self._avg = AveragedModel(model, multi_avg_fn=self._lerp, use_buffers=True)
+        self._avg.n_averaged = self._avg.n_averaged.cpu()
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self._avg.module
+
+    @torch.no_grad()
+    def _lerp(self, averaged: list[torch.Tensor], current: list[torch.Tensor], _n) -> None:
+        n = int(self._avg.n_averaged)
+        torch._foreach_lerp_(averaged, current, 1.0 - min(self.decay, (1 + n) / (10 + n)))
+
+    def update(self, model: torch.nn.Module) -> None:
+        self._avg.update_parameters(model)
+
+    def state_dict(self) -> dict:
+        return self._avg.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self._avg.load_state_dict(state)

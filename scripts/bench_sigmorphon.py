@@ -55,6 +55,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         lr=a.lr,
         lr_schedule=a.lr_schedule,
         y_kl_weight=a.y_kl_weight,
+        average=a.average,
     )
     mcfg = config.MorphModelConfig(source_attention=a.source_attention, word_dropout=a.word_dropout)
     t0 = time.perf_counter()
@@ -88,7 +89,11 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
     decode_s = time.perf_counter() - t1
     scores = inference.evaluate(r, dev, beam=8)
     curve = [
-        {k: rec[k] for k in ("step", "seconds", "dev_accuracy")}
+        {
+            k: rec[k]
+            for k in ("step", "seconds", "dev_accuracy", "dev_accuracy_unaveraged")
+            if k in rec
+        }
         for rec in train.MetricsLog.read(out / "metrics.jsonl")
     ]
     return {
@@ -156,6 +161,7 @@ def main() -> None:
     )
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
     p.add_argument("--y-kl-weight", type=float, default=config.MorphTrainConfig.y_kl_weight)
+    p.add_argument("--average", type=float, default=config.MorphTrainConfig.average)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")
     p.add_argument("--json", default=None)

@@ -68,7 +68,7 @@ def test_overfits_toy_pairs_greedy_and_beam(toy_run):
 
 def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
     d, trainer, _ = toy_run
-    model = trainer.model.eval()
+    model = trainer.kept_model.eval()
     r = inference.Reinflector(model, trainer.vocab, trainer.schema)
     words, bundles = _inputs(r)
     with torch.no_grad():
@@ -90,7 +90,7 @@ def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
 
 def test_checkpoint_round_trip_gives_identical_predictions(toy_run):
     d, trainer, _ = toy_run
-    a = inference.Reinflector(trainer.model, trainer.vocab, trainer.schema)
+    a = inference.Reinflector(trainer.kept_model, trainer.vocab, trainer.schema)
     # On the trainer's device: CUDA and CPU kernels differ in the last float bits.
     b = inference.Reinflector.load(d / "run" / "last.pt", device=str(trainer.device))
     words, bundles = _inputs(a)

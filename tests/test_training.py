@@ -71,8 +71,54 @@ def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path, signum, 
     summary = again.fit()
     assert summary["steps"] == 8
     _same_weights(full.model, again.model)
+    _same_weights(full.kept_model, again.kept_model)  # the weight average resumes too
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_weight_average_warms_up_then_decays_at_its_rate():
+    model = torch.nn.Linear(1, 1, bias=False)
+    avg = train.WeightAverage(model, decay=0.9)
+    want, seen = None, []
+    for n in range(30):
+        with torch.no_grad():
+            model.weight.fill_(float(n * n))
+        avg.update(model)
+        # The first update copies; after n updates the next has decay
+        # min(0.9, (1 + n) / (10 + n)).
+        d = min(0.9, (1 + n) / (10 + n))
+        want = float(n * n) if want is None else d * want + (1 - d) * float(n * n)
+        seen.append(avg.model.weight.item())
+        assert seen[-1] == pytest.approx(want, rel=1e-6)
+    assert seen[-1] < 29 * 29  # it lags behind the weights
+    again = train.WeightAverage(model, decay=0.9)
+    again.load_state_dict(avg.state_dict())
+    model.weight.data.fill_(0.0)
+    avg.update(model), again.update(model)
+    assert again.model.weight.item() == avg.model.weight.item()
+
+
+def test_the_kept_model_is_the_weight_average(tmp_path):
+    t = _trainer(tmp_path, "avg", eval_every=4, max_steps=8)
+    t.fit()
+    kept = checkpoint.load(tmp_path / "avg" / "model.pt")["model"]
+    last = checkpoint.load(tmp_path / "avg" / "last.pt")
+    assert last["average"]["n_averaged"] == 8
+    for k, v in t.average.model.state_dict().items():
+        assert torch.equal(last["model"][k], v) and torch.equal(
+            last["trained_model"][k], t.model.state_dict()[k]
+        )
+    assert any(not torch.equal(last["model"][k], v) for k, v in t.model.state_dict().items())
+    assert kept.keys() == t.model.state_dict().keys()
+    rows = [json.loads(r) for r in (tmp_path / "avg" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [4, 8] and all("dev_accuracy_unaveraged" in r for r in rows)
+    plain = _trainer(tmp_path, "plain", average=0.0)
+    plain.fit()
+    assert plain.kept_model is plain.model and "average" not in checkpoint.load(
+        tmp_path / "plain" / "last.pt"
+    )
+    with pytest.raises(ReinflectError, match="--average must be in"):
+        config.MorphTrainConfig(average=1.0)
 
 
 def test_batch_stream_resumes_mid_pass_and_shards_by_rank():

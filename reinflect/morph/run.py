@@ -81,6 +81,10 @@ def _collate(ds, idx: list[int], device) -> dict[str, torch.Tensor]:
     return out
 
 
+def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in state.items()}
+
+
 class _Objective(torch.nn.Module):
     """The training loss as a module, so DistributedDataParallel can wrap it."""
 
@@ -176,6 +180,11 @@ class Trainer:
         self.model = morph_model.MSVED(
             vocab_size=len(self.vocab), tag_sizes=self.schema.sizes, cfg=self.mcfg
         ).to(self.device)
+        # What dev checks evaluate and model.pt keeps: the moving average of the
+        # weights, or the weights themselves.
+        self.average = (
+            train.WeightAverage(self.model, self.tcfg.average) if self.tcfg.average else None
+        )
         self.objective: torch.nn.Module = _Objective(self.model)
         if self.dist.world > 1:
             from torch.nn.parallel import DistributedDataParallel
@@ -211,6 +220,11 @@ class Trainer:
         self.bad_checks = 0
         self.elapsed = 0.0
 
+    @property
+    def kept_model(self) -> morph_model.MSVED:
+        """The model that dev checks evaluate and ``model.pt`` holds."""
+        return self.average.model if self.average is not None else self.model
+
     # -- checkpoints -------------------------------------------------------------
 
     def payload(self, *, full: bool) -> dict:
@@ -218,7 +232,7 @@ class Trainer:
             "kind": inference.KIND,
             "model_config": config.to_dict(self.mcfg),
             "train_config": {**config.to_dict(self.tcfg), "kl": config.to_dict(self.tcfg.kl)},
-            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "model": _cpu(self.kept_model.state_dict()),
             "vocab": self.vocab.proto,
             "schema": self.schema.to_dict(),
             "step": self.step,
@@ -236,6 +250,10 @@ class Trainer:
             }
             if self.unl_stream is not None:
                 p["unlabeled_stream"] = self.unl_stream.state_dict()
+            if self.average is not None:
+                # The weights being trained, and the average's state with its count.
+                p["trained_model"] = _cpu(self.model.state_dict())
+                p["average"] = _cpu(self.average.state_dict())
             if torch.cuda.is_available():
                 p["cuda_rng"] = torch.cuda.get_rng_state_all()
         return p
@@ -264,7 +282,12 @@ class Trainer:
                 "unlabeled words; resume with the same --supervised-only setting"
             )
         try:
-            self.model.load_state_dict(p["model"])
+            self.model.load_state_dict(p.get("trained_model", p["model"]))
+            if self.average is not None:
+                if "average" in p:
+                    self.average.load_state_dict(p["average"])
+                else:  # trained without averaging until now: the average starts here
+                    self.average = train.WeightAverage(self.model, self.tcfg.average)
         except RuntimeError:
             raise ReinflectError(
                 f"{path}: its model has other sizes or options than these; cannot resume"
@@ -281,12 +304,14 @@ class Trainer:
 
     # -- evaluation --------------------------------------------------------------
 
-    def dev_accuracy(self) -> float:
-        self.model.eval()
-        r = inference.Reinflector(self.model, self.vocab, self.schema, self.device)
+    def dev_accuracy(self, model: morph_model.MSVED | None = None) -> float:
+        """Greedy exact match on dev of ``model`` (default: the kept model)."""
+        model = model or self.kept_model
+        model.eval()
+        r = inference.Reinflector(model, self.vocab, self.schema, self.device)
         preds = r.inflect([e.source for e in self.dev_ex], self.dev_bundles, beam=1)
         correct = sum(p[0][0] == e.target for p, e in zip(preds, self.dev_ex, strict=True))
-        self.model.train()
+        model.train()
         return 100.0 * correct / len(self.dev_ex)
 
     def tune_rerank(self) -> dict | None:
@@ -354,6 +379,8 @@ class Trainer:
             bad, out_of_time, signalled = self.dist.any(not finite, out_of_time, signalled)
             if not bad:
                 self.opt.step()
+                if self.average is not None:
+                    self.average.update(self.model)
         except Exception as e:
             if train.is_out_of_memory(e):
                 raise ReinflectError(
@@ -458,6 +485,8 @@ class Trainer:
                         "seconds": round(self.elapsed, 1),
                         "labeled_pairs": self.step * t.batch_size,
                     }
+                    if self.average is not None:
+                        record["dev_accuracy_unaveraged"] = self.dev_accuracy(self.model)
                     if metrics is not None:
                         metrics.write(record)
                     sums, n = {}, 0
