@@ -201,8 +201,8 @@ class WeightAverage:
 
     The first update copies the weights; after n updates the next one has decay
     ``min(decay, (1 + n) / (10 + n))``, so the early averages are not dominated
-    by the initial weights. The update count
-    lives on the CPU: an update reads nothing back from a GPU.
+    by the initial weights. The update count lives on the CPU: an update reads
+    nothing back from a GPU.
     """
 
     def __init__(self, model: torch.nn.Module, decay: float) -> None:

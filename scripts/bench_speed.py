@@ -59,6 +59,7 @@ def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
             unlabeled_batch=a.batch_size,
             device=a.device,
             precision=a.precision,
+            average=a.average,
         ),
         progress=False,
     )
@@ -173,6 +174,12 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default="auto")
     p.add_argument("--source-attention", action="store_true")
+    p.add_argument(
+        "--average",
+        type=float,
+        default=config.MorphTrainConfig.average,
+        help="weight-average decay (0: off), to time its cost",
+    )
     p.add_argument("--json", default="results/bench_speed.json")
     a = p.parse_args()
     if a.threads:

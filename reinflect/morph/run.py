@@ -306,7 +306,7 @@ class Trainer:
 
     def dev_accuracy(self, model: morph_model.MSVED | None = None) -> float:
         """Greedy exact match on dev of ``model`` (default: the kept model)."""
-        model = model or self.kept_model
+        model = self.kept_model if model is None else model
         model.eval()
         r = inference.Reinflector(model, self.vocab, self.schema, self.device)
         preds = r.inflect([e.source for e in self.dev_ex], self.dev_bundles, beam=1)
