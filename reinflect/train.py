@@ -224,8 +224,11 @@ class WeightAverage:
     def update(self, model: torch.nn.Module) -> None:
         self._avg.update_parameters(model)
 
-    def state_dict(self) -> dict:
-        return self._avg.state_dict()
+    @property
+    def updates(self) -> int:
+        """Updates so far; with ``model``'s weights, all a resumed average needs."""
+        return int(self._avg.n_averaged)
 
-    def load_state_dict(self, state: dict) -> None:
-        self._avg.load_state_dict(state)
+    @updates.setter
+    def updates(self, n: int) -> None:
+        self._avg.n_averaged.fill_(n)

@@ -91,8 +91,9 @@ def test_weight_average_warms_up_then_decays_at_its_rate():
         seen.append(avg.model.weight.item())
         assert seen[-1] == pytest.approx(want, rel=1e-6)
     assert seen[-1] < 29 * 29  # it lags behind the weights
-    again = train.WeightAverage(model, decay=0.9)
-    again.load_state_dict(avg.state_dict())
+    again = train.WeightAverage(model, decay=0.9)  # resumed: the weights and the count
+    again.model.load_state_dict(avg.model.state_dict())
+    again.updates = avg.updates
     model.weight.data.fill_(0.0)
     avg.update(model), again.update(model)
     assert again.model.weight.item() == avg.model.weight.item()
@@ -103,7 +104,7 @@ def test_the_kept_model_is_the_weight_average(tmp_path):
     t.fit()
     kept = checkpoint.load(tmp_path / "avg" / "model.pt")["model"]
     last = checkpoint.load(tmp_path / "avg" / "last.pt")
-    assert last["average"]["n_averaged"] == 8
+    assert last["average_updates"] == 8
     for k, v in t.average.model.state_dict().items():
         assert torch.equal(last["model"][k], v) and torch.equal(
             last["trained_model"][k], t.model.state_dict()[k]
@@ -114,7 +115,7 @@ def test_the_kept_model_is_the_weight_average(tmp_path):
     assert [r["step"] for r in rows] == [4, 8] and all("dev_accuracy_unaveraged" in r for r in rows)
     plain = _trainer(tmp_path, "plain", average=0.0)
     plain.fit()
-    assert plain.kept_model is plain.model and "average" not in checkpoint.load(
+    assert plain.kept_model is plain.model and "average_updates" not in checkpoint.load(
         tmp_path / "plain" / "last.pt"
     )
     with pytest.raises(ReinflectError, match="--average must be in"):

@@ -251,9 +251,9 @@ class Trainer:
             if self.unl_stream is not None:
                 p["unlabeled_stream"] = self.unl_stream.state_dict()
             if self.average is not None:
-                # The weights being trained, and the average's state with its count.
+                # "model" holds the average; these are the weights being trained.
                 p["trained_model"] = _cpu(self.model.state_dict())
-                p["average"] = _cpu(self.average.state_dict())
+                p["average_updates"] = self.average.updates
             if torch.cuda.is_available():
                 p["cuda_rng"] = torch.cuda.get_rng_state_all()
         return p
@@ -284,8 +284,9 @@ class Trainer:
         try:
             self.model.load_state_dict(p.get("trained_model", p["model"]))
             if self.average is not None:
-                if "average" in p:
-                    self.average.load_state_dict(p["average"])
+                if "average_updates" in p:
+                    self.average.model.load_state_dict(p["model"])
+                    self.average.updates = p["average_updates"]
                 else:  # trained without averaging until now: the average starts here
                     self.average = train.WeightAverage(self.model, self.tcfg.average)
         except RuntimeError:
