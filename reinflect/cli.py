@@ -324,6 +324,10 @@ def morph_train(
     word_dropout: Annotated[
         float, typer.Option(help="Share of decoder inputs dropped in training.")
     ] = 0.4,
+    dropout: Annotated[
+        float,
+        typer.Option(help="Dropout on encoder outputs and decoder states in training (ours)."),
+    ] = 0.0,
     batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
     unlabeled_weight: Annotated[
         float, typer.Option(help="Weight of the unlabeled (MSVAE) term.", min=0.0)
@@ -403,7 +407,9 @@ def morph_train(
             )
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
-    mcfg = config.MorphModelConfig(source_attention=source_attention, word_dropout=word_dropout)
+    mcfg = config.MorphModelConfig(
+        source_attention=source_attention, word_dropout=word_dropout, dropout=dropout
+    )
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,
         unlabeled_batch=batch_size,

@@ -78,12 +78,17 @@ class MorphModelConfig:
     tag_embedding: int = 200
     decoder_hidden: int = 256
     word_dropout: float = 0.4
+    # ours: dropout on the encoder's outputs (the summary h, and the states that
+    # source attention reads) and on the decoder states under the output layer.
+    dropout: float = 0.0
     source_attention: bool = False  # ours: attention over the source characters
     source_attention_dim: int = 128  # its key/value size (ours)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.word_dropout < 1.0:
             raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ReinflectError(f"--dropout must be in [0, 1), got {self.dropout}")
 
 
 @dataclass

@@ -16,6 +16,7 @@ are never read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/sigmorphon2016`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -56,8 +57,11 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         lr_schedule=a.lr_schedule,
         y_kl_weight=a.y_kl_weight,
         average=a.average,
+        kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
-    mcfg = config.MorphModelConfig(source_attention=a.source_attention, word_dropout=a.word_dropout)
+    mcfg = config.MorphModelConfig(
+        source_attention=a.source_attention, word_dropout=a.word_dropout, dropout=a.dropout
+    )
     t0 = time.perf_counter()
     trainer = run.Trainer(
         train_path=train_paths,
@@ -160,6 +164,8 @@ def main() -> None:
         "--lr-schedule", default=config.MorphTrainConfig.lr_schedule, choices=config.LR_SCHEDULES
     )
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
+    p.add_argument("--dropout", type=float, default=config.MorphModelConfig.dropout)
+    p.add_argument("--kl-delay", type=int, default=config.MorphTrainConfig().kl.delay)
     p.add_argument("--y-kl-weight", type=float, default=config.MorphTrainConfig.y_kl_weight)
     p.add_argument("--average", type=float, default=config.MorphTrainConfig.average)
     p.add_argument("--data-dir", default=None)

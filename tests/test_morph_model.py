@@ -1,5 +1,6 @@
 """The MSVED model learns a toy task; decoding, checkpoints and the CLI behave."""
 
+import dataclasses
 import json
 
 import pytest
@@ -178,7 +179,7 @@ def test_cli_train_defaults_are_the_config_defaults():
     ):
         assert params[name] == getattr(tcfg, name), name
     assert (params["lr"], params["lr_schedule"], params["seed"]) == (tcfg.lr, tcfg.lr_schedule, 0)
-    assert params["word_dropout"] == mcfg.word_dropout
+    assert (params["word_dropout"], params["dropout"]) == (mcfg.word_dropout, mcfg.dropout)
     assert (params["kl_delay"], params["kl_rate"], params["kl_cap"]) == (kl.delay, kl.rate, kl.cap)
     assert params["kl_schedule"] == kl.kind
     assert {k.value for k in cli.KLKind} == set(schedules.KL_KINDS)
@@ -412,6 +413,49 @@ def test_encoder_equals_packed_nn_gru():
     (grad,) = torch.autograd.grad(h.sum(), m.encoder.weight_hh_l0_reverse)
     (ref_grad,) = torch.autograd.grad(ref_h.sum(), m.encoder.weight_hh_l0_reverse)
     assert torch.allclose(grad, ref_grad, atol=1e-5)
+
+
+def test_dropout_acts_in_training_only(tmp_path):
+    """With ``dropout`` p the training encoder's summary is the plain one with each
+    entry either zeroed or scaled by 1/(1-p), about a share p zeroed; the decoder
+    likelihood varies from draw to draw; in eval mode the model is the one
+    without dropout. The CLI option reaches the saved config; p = 1 is refused."""
+    from reinflect.morph import model as morph_model
+
+    torch.manual_seed(0)
+    cfg = config.MorphModelConfig(**SMALL, word_dropout=0.0, dropout=0.5, source_attention=True)
+    plain = morph_model.MSVED(
+        vocab_size=12, tag_sizes=[3, 2], cfg=dataclasses.replace(cfg, dropout=0.0)
+    )
+    m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 2], cfg=cfg)
+    m.load_state_dict(plain.state_dict())
+    ids, lengths = torch.randint(4, 12, (32, 6)), torch.full((32,), 6)
+    _, _, ref = plain.eval().encode(ids, lengths)
+    _, _, h = m.train().encode(ids, lengths)
+    zeroed = h == 0
+    assert 0.4 < zeroed.float().mean() < 0.6
+    assert torch.allclose(h[~zeroed], 2 * ref[~zeroed], atol=1e-5)
+    z = torch.randn(32, SMALL["latent"])
+    ys = [torch.eye(3)[torch.randint(0, 3, (32,))], torch.eye(2)[torch.randint(0, 2, (32,))]]
+    states, mask, _ = m.encode(ids, lengths)
+    targets = torch.randint(4, 12, (32, 5))
+
+    def ll(model):
+        return model.log_likelihood(model.start(z, ys, (states, mask)), targets)
+
+    with torch.no_grad():
+        assert not torch.allclose(ll(m), ll(m))
+        m.eval()
+        assert torch.allclose(ll(m), ll(plain), atol=1e-5)
+    train, dev = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:5])
+    args = ["train", "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "r")]
+    args += ["--wordfreq-words", "0", "--max-steps", "2", "--eval-every", "2"]
+    res = runner.invoke(cli.app, [*args, "--dropout", "0.3"])
+    assert res.exit_code == 0, res.output
+    saved = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["model_config"]
+    assert saved["dropout"] == 0.3
+    res = runner.invoke(cli.app, [*args, "--dropout", "1"])
+    assert res.exit_code == 1 and str(res.exception) == "--dropout must be in [0, 1), got 1.0"
 
 
 def test_batched_beam_search_equals_a_plain_one():

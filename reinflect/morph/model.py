@@ -13,6 +13,8 @@
   attention over the source characters: bilinear scores and values in a
   small space (``source_attention_dim`` A), so a step reads B x L x A
   numbers instead of B x L x 2H.
+* Dropout (ours, ``cfg.dropout``; off by default): on the encoder's outputs and
+  on the decoder states under the output layer, in training only.
 
 The model returns distributions and log-likelihoods; losses live in
 :mod:`reinflect.morph.objective`.
@@ -117,14 +119,19 @@ class MSVED(nn.Module):
             gh = torch.baddbmm(b_hh, h.view(2, B, H), w_hh).view(2 * B, 3 * H)
             h = torch.where(keep_t, _gru_update(x_t, gh, h), h)
             outs.append(h)
-        summary = torch.cat([h[:B], h[B:]], dim=-1)
+        summary = self._dropout(torch.cat([h[:B], h[B:]], dim=-1))
         mask_log = torch.zeros(mask.shape, device=ids.device, dtype=h.dtype).masked_fill(~mask, NEG)
         states = None
         if self.cfg.source_attention:
             seq = torch.stack(outs, dim=1)
             backward = seq[B:].gather(1, rev.unsqueeze(-1).expand(B, L, H))
             states = torch.cat([seq[:B], backward], dim=-1) * mask.unsqueeze(-1).to(h.dtype)
+            states = self._dropout(states)
         return states, mask_log, summary
+
+    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
+        """Dropout (``cfg.dropout``, ours) in training; the identity otherwise."""
+        return F.dropout(x, self.cfg.dropout, self.training) if self.cfg.dropout > 0 else x
 
     def posterior(self, h: torch.Tensor) -> distributions.DiagGaussian:
         """q(z|x) from the encoder summary ``B x 2H``."""
@@ -292,7 +299,7 @@ class MSVED(nn.Module):
             ctx_out, state = self._step(state, F.embedding(prev_t, table))
             hs.append(state["h"])
             outs.append(ctx_out)
-        logits = self._logits(torch.stack(hs, dim=1), torch.stack(outs, dim=1))
+        logits = self._logits(self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1))
         logp = F.log_softmax(logits, dim=-1)
         token_logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         return (token_logp * (targets != PAD).to(token_logp.dtype)).sum(-1)
