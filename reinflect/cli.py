@@ -328,6 +328,12 @@ def morph_train(
         float,
         typer.Option(help="Dropout on encoder outputs and decoder states in training (ours)."),
     ] = 0.0,
+    hallucinate: Annotated[
+        float,
+        typer.Option(
+            help="Hallucinated pairs (stem consonants redrawn) per real pair (ours); 0: none."
+        ),
+    ] = 0.0,
     batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
     unlabeled_weight: Annotated[
         float, typer.Option(help="Weight of the unlabeled (MSVAE) term.", min=0.0)
@@ -418,6 +424,7 @@ def morph_train(
         wordfreq_words=wordfreq_words,
         kl=schedules.KLSchedule(kind=kl_schedule.value, delay=kl_delay, rate=kl_rate, cap=kl_cap),
         supervised_only=supervised_only,
+        hallucinate=hallucinate,
         max_steps=max_steps,
         max_minutes=minutes,
         eval_every=eval_every,

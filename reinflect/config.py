@@ -105,6 +105,9 @@ class MorphTrainConfig:
     # better on English and Hungarian (README, "How it works").
     y_kl_weight: float = 0.0
     supervised_only: bool = False
+    # ours: hallucinated pairs per real pair in a pass (stem consonants redrawn,
+    # reinflect.morph.hallucinate); 0: none.
+    hallucinate: float = 0.0
     kl: schedules.KLSchedule = field(default_factory=schedules.KLSchedule)
     temperature: float = 1.0
     temperature_rate: float = 3e-5
@@ -147,6 +150,8 @@ class MorphTrainConfig:
             )
         if not 0.0 <= self.average < 1.0:
             raise ReinflectError(f"--average must be in [0, 1) (0: off), got {self.average}")
+        if not self.hallucinate >= 0.0:
+            raise ReinflectError(f"--hallucinate must be >= 0 (0: off), got {self.hallucinate}")
 
 
 def to_dict(cfg) -> dict:

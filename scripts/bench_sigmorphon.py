@@ -58,6 +58,7 @@ def one(lang: str, mode: str, a, root: Path) -> dict:
         lr_schedule=a.lr_schedule,
         y_kl_weight=a.y_kl_weight,
         average=a.average,
+        hallucinate=a.hallucinate,
         kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
     mcfg = config.MorphModelConfig(
@@ -122,6 +123,7 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "med_standard_test": MED_STANDARD.get(lang),
         "train_files": [p.name for p in train_paths],
         "train_pairs": summary["train_pairs"],
+        "hallucinated_pairs": summary.get("hallucinated_pairs", 0),
         "unlabeled_words": summary["unlabeled_words"],
         "steps": summary["steps"],
         "train_seconds": summary["seconds"],
@@ -170,6 +172,7 @@ def main() -> None:
     )
     p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
     p.add_argument("--dropout", type=float, default=config.MorphModelConfig.dropout)
+    p.add_argument("--hallucinate", type=float, default=config.MorphTrainConfig.hallucinate)
     p.add_argument("--kl-delay", type=int, default=config.MorphTrainConfig().kl.delay)
     p.add_argument("--y-kl-weight", type=float, default=config.MorphTrainConfig.y_kl_weight)
     p.add_argument("--average", type=float, default=config.MorphTrainConfig.average)

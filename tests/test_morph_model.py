@@ -176,6 +176,7 @@ def test_cli_train_defaults_are_the_config_defaults():
         "wordfreq_words",
         "eval_every",
         "patience",
+        "hallucinate",
     ):
         assert params[name] == getattr(tcfg, name), name
     assert (params["lr"], params["lr_schedule"], params["seed"]) == (tcfg.lr, tcfg.lr_schedule, 0)
@@ -189,7 +190,7 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     train, dev = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:5])
     args = ["train", "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "r")]
     opts = ["--kl-schedule", "constant", "--kl-cap", "0.5", "--unlabeled-weight", "0.3"]
-    opts += ["--y-kl-weight", "0.7"]
+    opts += ["--y-kl-weight", "0.7", "--hallucinate", "0.5"]
     res = runner.invoke(
         cli.app,
         [*args, *opts, "--wordfreq-words", "0", "--max-steps", "2", "--eval-every", "2"],
@@ -198,6 +199,7 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     saved = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["train_config"]
     assert saved["kl"]["kind"] == "constant" and saved["kl"]["cap"] == 0.5
     assert saved["unlabeled_weight"] == 0.3 and saved["wordfreq_words"] == 0
+    assert saved["hallucinate"] == 0.5
     assert saved["y_kl_weight"] == 0.7
     logged = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").open()]
     assert logged[0]["kl_weight"] == 0.5

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
 import signal
 from pathlib import Path
@@ -29,7 +30,17 @@ import torch
 
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
-from reinflect.morph import data, formats, inference, lite, objective, tags, unlabeled, vocab
+from reinflect.morph import (
+    data,
+    formats,
+    hallucinate,
+    inference,
+    lite,
+    objective,
+    tags,
+    unlabeled,
+    vocab,
+)
 from reinflect.morph import model as morph_model
 from reinflect.vae import schedules
 
@@ -69,7 +80,11 @@ MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
 
 
 def _collate(ds, idx: list[int], device) -> dict[str, torch.Tensor]:
-    rows = ds[idx]
+    return _tensors(ds[idx], device)
+
+
+def _tensors(rows: dict[str, list], device) -> dict[str, torch.Tensor]:
+    """Columns of dataset rows -> padded tensors on ``device``."""
     out = {}
     for key in ("source", "target", "word"):
         if key in rows:
@@ -195,11 +210,27 @@ class Trainer:
         # Bucketed by the longer word of each pair: the encoder and the four
         # reconstructions run to the longest word of the batch (on Turkish 89% of
         # the decoder steps are real characters, against 66% by source length).
+        pair_lengths = [
+            max(len(s), len(t))
+            for s, t in zip(self.train_ds["source"], self.train_ds["target"], strict=True)
+        ]
+        # Stem hallucination (ours): indices past the real pairs stand for
+        # hallucinated versions of pairs, redrawn each time they are used.
+        self.halluc = None
+        self.n_hallucinated = 0
+        if self.tcfg.hallucinate > 0:
+            self.halluc = hallucinate.Hallucinator(
+                [(e.source, e.target) for e in self.train_ex], lambda c: self.vocab.encode(c)[0]
+            )
+            if len(self.halluc):
+                self.n_hallucinated = round(self.tcfg.hallucinate * len(self.train_ex))
+            log.info(
+                "%d hallucinated pairs per pass, from %d pairs with a stem to replace",
+                self.n_hallucinated,
+                len(self.halluc),
+            )
         self.lab_stream = data.BatchStream(
-            [
-                max(len(s), len(t))
-                for s, t in zip(self.train_ds["source"], self.train_ds["target"], strict=True)
-            ],
+            pair_lengths + [pair_lengths[b] for b in self._hallucination_bases()],
             self.tcfg.batch_size,
             seed=self.tcfg.seed,
             **shard,
@@ -219,6 +250,30 @@ class Trainer:
         self.best_step = 0
         self.bad_checks = 0
         self.elapsed = 0.0
+
+    def _hallucination_bases(self, idx=None) -> list[int]:
+        """The real pair behind each hallucinated index (``idx``: all of them)."""
+        n = len(self.train_ex)
+        idx = range(n, n + self.n_hallucinated) if idx is None else idx
+        return [self.halluc.bases[(i - n) % len(self.halluc)] for i in idx]
+
+    def _labeled_batch(self, idx: list[int]) -> dict[str, torch.Tensor]:
+        """The labeled batch of stream indices ``idx``, hallucinated pairs drawn
+        with a generator seeded by the step (so ``--resume`` repeats them)."""
+        n = len(self.train_ex)
+        fake = [r for r, i in enumerate(idx) if i >= n]
+        if not fake:
+            return _collate(self.train_ds, idx, self.device)
+        bases = list(idx)
+        for r, b in zip(fake, self._hallucination_bases([idx[r] for r in fake]), strict=True):
+            bases[r] = b
+        rows = self.train_ds[bases]
+        rng = random.Random(self.tcfg.seed * 1_000_003 + self.step)
+        for r in fake:
+            rows["source"][r], rows["target"][r] = self.halluc.apply(
+                bases[r], rows["source"][r], rows["target"][r], rng
+            )
+        return _tensors(rows, self.device)
 
     @property
     def kept_model(self) -> morph_model.MSVED:
@@ -354,7 +409,7 @@ class Trainer:
             floor=t.temperature_floor,
             every=t.temperature_every,
         )
-        batch = _collate(self.train_ds, next(self.lab_stream), self.device)
+        batch = self._labeled_batch(next(self.lab_stream))
         ub = (
             _collate(self.unl_ds, next(self.unl_stream), self.device)
             if self.unl_stream is not None
@@ -512,6 +567,7 @@ class Trainer:
             "seconds": round(self.elapsed, 1),
             "stop": stop_reason,
             "train_pairs": len(self.train_ex),
+            "hallucinated_pairs": self.n_hallucinated,
             "unlabeled_words": len(self.unlabeled_words),
             "unlabeled_counts": self.unlabeled_counts,
             "tag_dimensions": dict(zip(self.schema.dimensions, self.schema.sizes, strict=True)),
