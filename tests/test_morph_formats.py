@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reinflect.errors import ReinflectError
-from reinflect.morph import formats
+from reinflect.morph import formats, tags
 
 T1 = "aalen\tpos=V,mood=IND,tense=PRS,per=1,num=PL\taalen\nnull\tpos=N,num=PL\tnulls\n"
 T2 = "pos=ADJ,case=ACC\taktivere\tpos=ADJ,case=NOM,aspect={IPFV/PFV}\taktivstes\n"
@@ -94,6 +94,25 @@ def test_shared_files_read(data_mirror):
         len(u) == 100
         and formats.detect(data_mirror / "conll2017" / "task1" / "english-dev") == "unimorph"
     )
+
+
+def test_every_conll2017_train_and_dev_file_reads(data_mirror):
+    """The 2017 files write conjunctions (IN+ALL), disjunctions (PFV/PRF), typos
+    (PRF:COL, ' PL', LgSPEC8) and language-specific features: all 52 languages'
+    train (low, medium, high) and dev files read, and build a tag schema."""
+    files = sorted((data_mirror / "conll2017" / "task1").glob("*-train-*"))
+    files += sorted((data_mirror / "conll2017" / "task1").glob("*-dev"))
+    assert len(files) > 200
+    for f in files:
+        tags.Schema.build([e.target_tags for e in formats.read(f)], where=str(f))
+
+
+def test_detection_is_not_decided_by_a_stray_row(tmp_path):
+    rows = [("zeme", "zemes", "N;GEN;SG")] * 19 + [("lai", "lai", "V;LGSPEC2;LgSPEC8")]
+    f = tmp_path / "latvian-dev"
+    f.write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    assert formats.detect(f) == "unimorph"
+    assert formats.read(f)[-1].target_tags == "V;LGSPEC2;LgSPEC8"
 
 
 word = st.text(

@@ -24,6 +24,36 @@ def test_parse_unimorph_dimensions():
     assert tags.parse("V;ARGNO1S;ARGAC3S")["Argument"] == "ARGAC3S+ARGNO1S"
 
 
+def test_conll2017_conjunctions_disjunctions_and_typos():
+    # a conjunction is the two features of one dimension, as if written apart
+    assert tags.parse("N;IN+ALL;PL") == tags.parse("N;IN;ALL;PL")
+    assert tags.parse("N;IN+ALL;PL")["Case"] == "ALL+IN"
+    assert tags.parse("V;PRS;1+INCL;PL")["Person"] == "1+INCL"
+    # a disjunction is one atomic value of its dimension
+    b = tags.parse("V;REAL;PFV/PRF;1;DU/PL")
+    assert (b["Aspect"], b["Number"], b["Mood"]) == ("PFV/PRF", "DU/PL", "REAL")
+    assert tags.parse("ADJ;NOM/ACC;NEUT;SG")["Case"] == "NOM/ACC"
+    # ':' for ';' and stray spaces, as in some 2017 files
+    assert tags.parse("V;2;SG;PRS;PRF:COL") == tags.parse("V;2;SG;PRS;PRF;COL")
+    assert tags.parse("ADJ;ABL; PL") == tags.parse("ADJ;ABL;PL")
+    # spellings and language-specific features of the 2017 files
+    assert tags.parse("ADJ;INST;PL")["Case"] == "INST"
+    assert tags.parse("N;LGSPEC1;2S;SG;LGSPEC2") == {
+        "POS": "N",
+        "LanguageSpecific": "LGSPEC1+LGSPEC2",
+        "Agreement": "2S",
+        "Number": "SG",
+    }
+    # the rendering reads back as the same bundle
+    for raw in ["N;IN+ALL;PL", "V;REAL;PFV/PRF;1;DU/PL", "V;2;SG;PRS;PRF:COL"]:
+        b = tags.parse(raw)
+        assert tags.parse(tags.render(b, unimorph=True)) == b
+    # parts that are unknown, or of different dimensions, are still errors
+    for raw in ["N;IN+WEIRD", "N;NOM/PL", "V;PST:WEIRD"]:
+        with pytest.raises(ReinflectError, match="unknown UniMorph feature"):
+            tags.parse(raw)
+
+
 def test_unknown_and_malformed_tags_are_reported():
     with pytest.raises(
         ReinflectError, match=r"f:3: unknown UniMorph feature\(s\) WEIRD in 'V;WEIRD'"

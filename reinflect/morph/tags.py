@@ -6,6 +6,14 @@ UniMorph schema (Sylak-Glassman 2016), :data:`UNIMORPH_DIMENSIONS`. Values
 such as ``aspect={IPFV/PFV}`` are one atomic value. Two features of one
 dimension in a bundle (``ARGNO1S;ARGAC3S``) join into one value with ``+``.
 Unknown features are an error, never dropped silently.
+
+The CoNLL-SIGMORPHON 2017 files also write features the schema table does
+not name, and they are read as the shared task meant them: a conjunction
+``IN+ALL`` is the two features of one dimension (as ``IN;ALL``); a
+disjunction ``PFV/PRF`` or ``NOM/ACC`` is one atomic value of its dimension;
+``PRF:COL`` (a typo for ``;`` in a few files) is two features; spaces around
+a feature are ignored; and the other spellings and language-specific
+features they use are in :data:`VARIANT_DIMENSIONS`.
 """
 
 from __future__ import annotations
@@ -45,7 +53,29 @@ _SCHEMA = {  # in the usual UniMorph order of a bundle (V;3;SG;PRS)
     "SwitchReference": "SS SSADV DS DSADV OR SIMMA SEQMA LOG",
     "Possession": "ALN NALN PSSD",
 }
-UNIMORPH_DIMENSIONS: dict[str, str] = {f: dim for dim, fs in _SCHEMA.items() for f in fs.split()}
+# Features of the CoNLL-SIGMORPHON 2017 files outside the table above: other
+# spellings (INST, NDEF, PAST, V.PCTP, MASV, LgSPEC8), and language-specific
+# ones given the dimension their bundles imply (Turkish 2S, the predicate's
+# person and number; Quechua's derivations; Hebrew's SGDEF; Armenian's
+# connegative CONN and converb futures FUT1/FUT2; Irish STRONG/WEAK plurals).
+_VARIANTS = {
+    "Case": "INST",
+    "Gender": "MASV",
+    "Definiteness": "NDEF SGDEF PLDEF",
+    "Tense": "PAST PRES FUT1 FUT2",
+    "Mood": "HYP",
+    "Aspect": "FREQ DUR RES",
+    "VerbForm": "V.CONV V.NFIN V.PTCP.PST V.PTCP.PRS V.PCTP CONN",
+    "Voice": "AUTO",
+    "Valency": "CAUSE",
+    "Agreement": "1S 2S 3S 1P 2P 3P",
+    "Derivation": "EXCLV DISTR CAUSV GEADJ BEADJ AGT",
+    "Declension": "STRONG WEAK",
+    "LanguageSpecific": "LGSPEC LgSPEC8",
+}
+UNIMORPH_DIMENSIONS: dict[str, str] = {
+    f: dim for table in (_SCHEMA, _VARIANTS) for dim, fs in table.items() for f in fs.split()
+}
 # Families named by prefix: argument marking (ARGNO1S), possessor (PSS3P),
 # language-specific (LGSPEC1), Bantu / Nakh noun classes (BANTU1, NAKH3).
 _PREFIXES = {"ARG": "Argument", "PSS": "Possession", "LGSPEC": "LanguageSpecific"}
@@ -59,6 +89,24 @@ def unimorph_dimension(feature: str) -> str | None:
     for prefix, dim in _PREFIXES.items():
         if feature.startswith(prefix) and len(feature) > len(prefix):
             return dim
+    return None
+
+
+def _features(feature: str) -> list[tuple[str, str]] | None:
+    """The (dimension, value) pairs of one ``;``-separated feature (see the module
+    docstring for ``+``, ``/`` and ``:``), or None when a part is unknown."""
+    dim = unimorph_dimension(feature)
+    if dim is not None:
+        return [(dim, feature)]
+    for sep in "/+:":
+        if sep in feature:
+            parts = feature.split(sep)
+            dims = [unimorph_dimension(p) for p in parts]
+            if None in dims or (sep != ":" and len(set(dims)) > 1):
+                return None
+            if sep == "/":
+                return [(dims[0], feature)]
+            return list(zip(dims, parts, strict=True))
     return None
 
 
@@ -97,13 +145,15 @@ def parse(raw: str, *, where: str = "") -> dict[str, str]:
         return out
     unknown = []
     for feat in raw.split(";"):
+        feat = feat.strip()
         if not feat:
             raise ReinflectError(f"{prefix}empty feature in {raw!r}")
-        dim = unimorph_dimension(feat)
-        if dim is None:
+        pairs = _features(feat)
+        if pairs is None:
             unknown.append(feat)
             continue
-        out[dim] = "+".join(sorted({*out[dim].split("+"), feat})) if dim in out else feat
+        for dim, value in pairs:
+            out[dim] = "+".join(sorted({*out[dim].split("+"), value})) if dim in out else value
     if unknown:
         hint = did_you_mean(unknown[0], UNIMORPH_DIMENSIONS)
         raise ReinflectError(
