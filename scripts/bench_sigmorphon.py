@@ -12,6 +12,12 @@ training chose on the same dev file (so the reranked number is selected on dev
 as well), and the beam's oracle (how often the gold form is among the 8).
 ``--score-only`` scores the runs already in ``--runs``. Test files are never
 read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/sigmorphon2016``.
+
+``--dataset conll2017 --setting medium`` does the same on CoNLL-SIGMORPHON
+2017 task 1 (``<lang>-train-<setting>``, ``<lang>-dev``):
+
+    python scripts/bench_sigmorphon.py --dataset conll2017 --setting medium \
+        --langs spanish --modes semi --minutes 8 --hallucinate 2
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ MED_STANDARD = {
 }  # fmt: skip
 
 
-def dataset(a, lang: str, root: Path):
-    return download.dataset_files("sigmorphon2016", lang, task=3, setting=a.setting, data_dir=root)
+def dataset(a, lang: str, root: Path | None):
+    return download.dataset_files(a.dataset, lang, task=3, setting=a.setting, data_dir=root)
 
 
 def run_dir(a, lang: str, mode: str) -> Path:
@@ -105,6 +111,8 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
     ]
     return {
         "lang": lang,
+        "dataset": a.dataset,
+        "setting": a.setting,
         "mode": mode,
         "source_attention": bool(a.source_attention),
         "dev_accuracy_beam8": plain["accuracy"],
@@ -120,7 +128,7 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "dev_oracle_beam8": 100.0 * in_beam / max(len(examples), 1),
         "dev_levenshtein_beam8_reranked": scores["levenshtein"],
         "best_dev_accuracy_greedy": summary["best_dev_accuracy"],
-        "med_standard_test": MED_STANDARD.get(lang),
+        "med_standard_test": MED_STANDARD.get(lang) if a.dataset == "sigmorphon2016" else None,
         "train_files": [p.name for p in train_paths],
         "train_pairs": summary["train_pairs"],
         "hallucinated_pairs": summary.get("hallucinated_pairs", 0),
@@ -165,7 +173,14 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--source-attention", action="store_true")
-    p.add_argument("--setting", default="restricted", choices=download.SETTINGS["sigmorphon2016"])
+    p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
+    p.add_argument(
+        "--setting",
+        default=None,
+        choices=sorted({s for v in download.SETTINGS.values() for s in v}),
+        help="sigmorphon2016: restricted (default) or standard; conll2017: high (default), "
+        "medium or low",
+    )
     p.add_argument("--lr", type=float, default=config.MorphTrainConfig.lr)
     p.add_argument(
         "--lr-schedule", default=config.MorphTrainConfig.lr_schedule, choices=config.LR_SCHEDULES
@@ -197,8 +212,7 @@ def main() -> None:
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    files = [f"{lang}-task3-{s}" for lang in a.langs for s in ("train", "dev")]
-    root = download.locate("sigmorphon2016", files, a.data_dir)
+    root = Path(a.data_dir) if a.data_dir else None
     rows = []
     for lang in a.langs:
         for mode in a.modes:
@@ -222,6 +236,7 @@ def main() -> None:
     }
     tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
     tag += "_standard" if a.setting == "standard" else ""
+    tag = tag if a.dataset == "sigmorphon2016" else f"{a.dataset}_{a.setting or 'high'}_{tag}"
     path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
