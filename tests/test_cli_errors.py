@@ -122,12 +122,19 @@ def test_unknown_feature_at_predict_lists_known_ones_and_close_matches(
     assert "(known: Finiteness, Number, POS, Person, Tense)" in err
 
 
-def test_unseen_characters_warn_and_still_predict(monkeypatch, capsys, model_dir):
+def test_unseen_characters_warn_and_still_predict(monkeypatch, capsys, model_dir, tmp_path):
     code, out, err = call(
         monkeypatch, capsys, "predict", "plæys", "--tags", "V;PST", "--model", model_dir
     )
     assert code == 0 and out.strip() != ""
     assert "characters 'æ' of 'plæys' were not seen in training" in err
+    # a file of such words: one line per decode, each word once
+    rows = tmp_path / "rows"
+    rows.write_text("plæys\tV;PST\tplayed\nwålks\tV;PST\twalked\nplæys\tV;NFIN\tplay\n")
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", rows, "--model", model_dir)
+    assert code == 0, err
+    assert "2 words have characters not seen in training ('åæ'): 'plæys', 'wålks'" in err
+    assert err.count("not seen in training") == 1
 
 
 def test_bad_rows_name_the_line_and_can_be_skipped(monkeypatch, capsys, tmp_path, model_dir):

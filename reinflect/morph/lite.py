@@ -163,12 +163,22 @@ class Predictor:
         }
 
     def warn_unknown(self, words: list[str]) -> None:
-        for w in words:
-            unk = self.vocab.unknown_chars(w)
-            if unk:
-                log.warning(
-                    "characters %r of %r were not seen in training", "".join(sorted(unk)), w
-                )
+        """One warning per call for the words with characters training never saw,
+        each word once per predictor (a dev file decoded three times, or a
+        low-resource model, would otherwise repeat hundreds of lines)."""
+        warned = self.__dict__.setdefault("_warned_words", set())
+        new = [w for w in dict.fromkeys(words) if w not in warned and self.vocab.unknown_chars(w)]
+        if not new:
+            return
+        warned.update(new)
+        unk = "".join(sorted(set().union(*map(self.vocab.unknown_chars, new))))
+        if len(new) == 1:
+            log.warning("characters %r of %r were not seen in training", unk, new[0])
+        else:
+            shown = ", ".join(map(repr, new[:3])) + (", ..." if len(new) > 3 else "")
+            log.warning(
+                "%d words have characters not seen in training (%r): %s", len(new), unk, shown
+            )
 
     def analyze(self, word: str, *, top: int = 5) -> list[tuple[dict[str, str], float]]:
         """The ``top`` training tag bundles ranked by q(y|x) = prod_k q(y_k|x), with
