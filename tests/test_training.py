@@ -49,11 +49,14 @@ def _same_weights(a: torch.nn.Module, b: torch.nn.Module, atol: float = 0.0) -> 
             assert torch.allclose(va, vb, atol=atol), (k, (va - vb).abs().max())
 
 
-@pytest.mark.parametrize("signum,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path, signum, code):
-    full = _trainer(tmp_path, "full")
+@pytest.mark.parametrize(
+    "signum,code,halluc", [(signal.SIGTERM, 143, 0.0), (signal.SIGINT, 130, 1.0)]
+)
+def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path, signum, code, halluc):
+    # the second case mixes in hallucinated pairs, which resume must draw again alike
+    full = _trainer(tmp_path, "full", hallucinate=halluc)
     full.fit()
-    part = _trainer(tmp_path, "part")
+    part = _trainer(tmp_path, "part", hallucinate=halluc)
     step = part.train_step
 
     def step_with_a_kill(**kw):
@@ -66,7 +69,7 @@ def test_a_signal_then_resume_gives_the_uninterrupted_weights(tmp_path, signum, 
         part.fit()
     assert e.value.code == code and "--resume" in str(e.value)
     assert checkpoint.load(tmp_path / "part" / "last.pt")["step"] == 6
-    again = _trainer(tmp_path, "part")
+    again = _trainer(tmp_path, "part", hallucinate=halluc)
     again.resume()
     summary = again.fit()
     assert summary["steps"] == 8

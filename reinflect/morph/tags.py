@@ -13,7 +13,7 @@ not name, and they are read as the shared task meant them: a conjunction
 disjunction ``PFV/PRF`` or ``NOM/ACC`` is one atomic value of its dimension;
 ``PRF:COL`` (a typo for ``;`` in a few files) is two features; spaces around
 a feature are ignored; and the other spellings and language-specific
-features they use are in :data:`VARIANT_DIMENSIONS`.
+features they use are in ``_VARIANTS``.
 """
 
 from __future__ import annotations
