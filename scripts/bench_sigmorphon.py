@@ -11,7 +11,7 @@ Levenshtein, plain and reranked by the model's classifier with the weight that
 training chose on the same dev file (so the reranked number is selected on dev
 as well), and the beam's oracle (how often the gold form is among the 8).
 ``--score-only`` scores the runs already in ``--runs``. Test files are never
-read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/sigmorphon2016``.
+read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/<dataset>``.
 
 ``--dataset conll2017 --setting medium`` does the same on CoNLL-SIGMORPHON
 2017 task 1 (``<lang>-train-<setting>``, ``<lang>-dev``):
@@ -47,7 +47,7 @@ def run_dir(a, lang: str, mode: str) -> Path:
     return Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
 
 
-def one(lang: str, mode: str, a, root: Path) -> dict:
+def one(lang: str, mode: str, a, root: Path | None) -> dict:
     train_paths, dev = dataset(a, lang, root)
     out = run_dir(a, lang, mode)
     tcfg = config.MorphTrainConfig(

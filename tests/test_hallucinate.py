@@ -1,13 +1,8 @@
-"""Stem hallucination: which characters it may redraw, and the batches it makes."""
+"""Stem hallucination: which characters it may redraw (the batches: test_training.py)."""
 
 import random
 
-import pytest
-from helpers import SMALL, TOY, write_rows
-
-from reinflect import config
-from reinflect.errors import ReinflectError
-from reinflect.morph import hallucinate, run
+from reinflect.morph import hallucinate
 
 
 def test_vowels_and_consonants_by_base_letter():
@@ -52,58 +47,3 @@ def test_hallucinated_pairs_redraw_the_stem_and_keep_affixes():
         seen.add(s)
     assert len(seen) > 10  # drawn afresh
     assert src == [ids[c] for c in pairs[i][0]]  # the inputs are not changed
-
-
-def test_training_mixes_hallucinated_pairs_reproducibly(tmp_path):
-    d = tmp_path / "data"
-    d.mkdir()
-    train_f, dev_f = write_rows(d / "toy-train", TOY), write_rows(d / "toy-dev", TOY[:4])
-
-    def trainer(hallucinate=1.0):
-        return run.Trainer(
-            train_path=train_f,
-            dev_path=dev_f,
-            out_dir=tmp_path / "run",
-            model_cfg=config.MorphModelConfig(**SMALL),
-            train_cfg=config.MorphTrainConfig(
-                batch_size=40,
-                max_steps=2,
-                eval_every=2,
-                wordfreq_words=0,
-                hallucinate=hallucinate,
-                rerank_grid=(),
-            ),
-            progress=False,
-        )
-
-    t = trainer()
-    n = len(TOY)
-    assert t.n_hallucinated == n and len(t.lab_stream.lengths) == 2 * n
-    idx = list(range(2 * n))
-    batch = t._labeled_batch(idx)
-    again = trainer()._labeled_batch(idx)
-    assert all((batch[k] == again[k]).all() for k in batch)  # same seed and step
-    words = [
-        (t.vocab.decode(s.tolist()), t.vocab.decode(g.tolist()))
-        for s, g in zip(batch["source"], batch["target"], strict=True)
-    ]
-    assert words[:n] == [(s, g) for s, _, g in TOY]
-    bases = t._hallucination_bases(idx[n:])
-    changed = 0
-    for (s, g), b in zip(words[n:], bases, strict=True):
-        src, tgt = TOY[b][0], TOY[b][2]
-        assert len(s) == len(src) and len(g) == len(tgt)
-        slots = t.halluc.slots[b]
-        assert slots
-        keep_s = {a for a, _ in slots}
-        assert all(s[k] == src[k] for k in range(len(src)) if k not in keep_s)
-        assert all(s[a] == g[b2] for a, b2 in slots)
-        changed += s != src
-    assert changed > n // 2
-    assert (batch["tags"][n:] == batch["tags"][bases]).all()
-    t.step = 1  # another step draws other stems
-    assert not (t._labeled_batch(idx)["source"] == batch["source"]).all()
-    assert t.fit()["hallucinated_pairs"] == n
-    assert trainer(0.0).n_hallucinated == 0
-    with pytest.raises(ReinflectError, match="--hallucinate must be >= 0"):
-        config.MorphTrainConfig(hallucinate=-1)

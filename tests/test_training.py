@@ -375,3 +375,40 @@ def test_a_covered_dev_file_is_refused_with_its_line(tmp_path):
     )
     with pytest.raises(ReinflectError, match=r"toy-dev2:2: no target form in a dev file"):
         run.Trainer(train_path=train_f, dev_path=dev_f, out_dir=tmp_path / "o", progress=False)
+
+
+def test_training_mixes_hallucinated_pairs_reproducibly(tmp_path):
+    def trainer(hallucinate=1.0):
+        return _trainer(tmp_path, "h", hallucinate=hallucinate, rerank_grid=())
+
+    t = trainer()
+    n = len(TOY)
+    assert t.n_hallucinated == n and len(t.lab_stream.lengths) == 2 * n
+    idx = list(range(2 * n))
+    batch = t._labeled_batch(idx)
+    again = trainer()._labeled_batch(idx)
+    assert all((batch[k] == again[k]).all() for k in batch)  # same seed and step
+    words = [
+        (t.vocab.decode(s.tolist()), t.vocab.decode(g.tolist()))
+        for s, g in zip(batch["source"], batch["target"], strict=True)
+    ]
+    assert words[:n] == [(s, g) for s, _, g in TOY]
+    bases = t._hallucination_bases(idx[n:])
+    changed = 0
+    for (s, g), b in zip(words[n:], bases, strict=True):
+        src, tgt = TOY[b][0], TOY[b][2]
+        assert len(s) == len(src) and len(g) == len(tgt)
+        slots = t.halluc.slots[b]
+        assert slots
+        keep_s = {a for a, _ in slots}
+        assert all(s[k] == src[k] for k in range(len(src)) if k not in keep_s)
+        assert all(s[a] == g[b2] for a, b2 in slots)
+        changed += s != src
+    assert changed > n // 2
+    assert (batch["tags"][n:] == batch["tags"][bases]).all()
+    t.step = 1  # another step draws other stems
+    assert not (t._labeled_batch(idx)["source"] == batch["source"]).all()
+    assert t.fit()["hallucinated_pairs"] == n
+    assert trainer(0.0).n_hallucinated == 0
+    with pytest.raises(ReinflectError, match="--hallucinate must be >= 0"):
+        config.MorphTrainConfig(hallucinate=-1)
