@@ -272,7 +272,8 @@ def _dataset_files(
 RERANK = typer.Option(
     min=0.0,
     help="Order the beam by log p(form) + W log q(tags|form), the model's classifier "
-    "checking each hypothesis (ours); default: the W training chose on dev; 0: plain beam.",
+    "checking each hypothesis (ours); default: the W training chose on dev; 0 (with "
+    "--rerank-roundtrip 0): plain beam.",
 )
 
 
@@ -287,6 +288,12 @@ RERANK_FLOOR = typer.Option(
     help="Count log q(tags|form) no lower than -F nats in reranking (ours; a syncretic "
     "form's other reading cannot veto it); default: the F training chose on dev, if any; "
     "inf: none.",
+)
+RERANK_ROUNDTRIP = typer.Option(
+    min=0.0,
+    help="Also add V log p(WORD|form): how well each hypothesis lets the model rebuild "
+    "the source word (ours; penalizes mangled stems); default: the V training chose on "
+    "dev; 0: off.",
 )
 SKIP_BAD = typer.Option(
     "--skip-bad-lines", help="Leave out malformed rows (counted on stderr) instead of stopping."
@@ -321,6 +328,13 @@ def morph_train(
     source_attention: Annotated[
         bool, typer.Option("--source-attention", help="Attend over source characters (ours).")
     ] = False,
+    source_attention_rows: Annotated[
+        str,
+        typer.Option(
+            help="With --source-attention, which rows attend in training: all, or "
+            "transduction (the cross reconstructions only; ours)."
+        ),
+    ] = "all",
     word_dropout: Annotated[
         float, typer.Option(help="Share of decoder inputs dropped in training.")
     ] = 0.4,
@@ -414,7 +428,10 @@ def morph_train(
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(
-        source_attention=source_attention, word_dropout=word_dropout, dropout=dropout
+        source_attention=source_attention,
+        source_attention_rows=source_attention_rows,
+        word_dropout=word_dropout,
+        dropout=dropout,
     )
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,
@@ -470,13 +487,13 @@ def morph_train(
     if summary["rerank"]:
         from reinflect.morph import lite
 
-        w, floor = lite.stored_rerank(summary["rerank"])
+        w, floor, roundtrip = lite.stored_rerank(summary["rerank"])
         table = summary["rerank"]["dev_accuracy_beam8"]
         plain = f"dev beam 8: {table['0']:.2f}%, " if "0" in table else "dev beam 8 "
         chosen = f"weight {w:g}" + ("" if floor is None else f", floor {floor:g}")
-        typer.echo(
-            f"{plain}reranked ({chosen}, chosen on dev): {table[lite.grid_key(w, floor)]:.2f}%"
-        )
+        chosen += f", round trip {roundtrip:g}" if roundtrip else ""
+        acc = table[lite.grid_key(w, floor, roundtrip)]
+        typer.echo(f"{plain}reranked ({chosen}, chosen on dev): {acc:.2f}%")
 
 
 def _reinflector(model: Path, *, lite_ok: bool = False):
@@ -520,6 +537,7 @@ def morph_predict(
     nbest: Annotated[int, typer.Option(min=1, help="Hypotheses to print.")] = 1,
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
+    rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
     ] = None,
@@ -543,6 +561,7 @@ def morph_predict(
             beam=beam,
             rerank=rerank,
             rerank_floor=rerank_floor,
+            rerank_roundtrip=rerank_roundtrip,
         )
         out = [
             formats.Example(e.source, e.target_tags, p[0][0], e.source_tags, e.line)
@@ -560,7 +579,13 @@ def morph_predict(
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
     hyps = r.inflect(
-        [word], [bundle], beam=beam, nbest=nbest, rerank=rerank, rerank_floor=rerank_floor
+        [word],
+        [bundle],
+        beam=beam,
+        nbest=nbest,
+        rerank=rerank,
+        rerank_floor=rerank_floor,
+        rerank_roundtrip=rerank_roundtrip,
     )
     for form, logp in hyps[0]:
         typer.echo(form if nbest == 1 else f"{form}\t{logp:.4f}")
@@ -589,6 +614,7 @@ def morph_evaluate(
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
+    rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
     predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,
@@ -615,6 +641,7 @@ def morph_evaluate(
         skip_bad=skip_bad_lines,
         rerank=rerank,
         rerank_floor=rerank_floor,
+        rerank_roundtrip=rerank_roundtrip,
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))

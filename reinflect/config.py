@@ -66,6 +66,7 @@ class MnistConfig:
 
 PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCHEDULES = ("constant", "budget")
+SOURCE_ATTENTION_ROWS = ("all", "transduction")
 
 
 @dataclass
@@ -83,8 +84,17 @@ class MorphModelConfig:
     dropout: float = 0.0
     source_attention: bool = False  # ours: attention over the source characters
     source_attention_dim: int = 128  # its key/value size (ours)
+    # ours: which decoder rows attend in training: "all", or "transduction" (only
+    # the two cross reconstructions; the self-reconstructions and unlabeled words,
+    # for which attention would be a copy, decode from z and y alone)
+    source_attention_rows: str = "all"
 
     def __post_init__(self) -> None:
+        if self.source_attention_rows not in SOURCE_ATTENTION_ROWS:
+            raise ReinflectError(
+                f"--source-attention-rows must be one of {', '.join(SOURCE_ATTENTION_ROWS)}, "
+                f"got {self.source_attention_rows!r}"
+            )
         if not 0.0 <= self.word_dropout < 1.0:
             raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.dropout < 1.0:
@@ -133,6 +143,8 @@ class MorphTrainConfig:
     rerank_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
     # ours: with it, the floor under log q (nats; None: none), chosen the same way
     rerank_floors: tuple[float | None, ...] = (None, 5.0, 2.0)
+    # ours: and the weight of log p(source|hypothesis), the round trip (0: off)
+    rerank_roundtrips: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU (see train.autocast)

@@ -7,16 +7,16 @@ JSON plus a markdown table.
 For each language and mode (``semi``: labeled + unlabeled words; ``sup``:
 ``--supervised-only``) it trains on ``<lang>-task3-train`` for ``--minutes``,
 selects on dev (greedy), then decodes dev with beam 8: accuracy and mean
-Levenshtein, plain and reranked by the model's classifier with the weight that
-training chose on the same dev file (so the reranked number is selected on dev
-as well), and the beam's oracle (how often the gold form is among the 8).
+Levenshtein, plain and reranked (the model's classifier and the round trip,
+with the weights that training chose on the same dev file, so the reranked
+number is selected on dev as well), and the beam's oracle (how often the gold form is among the 8).
 ``--score-only`` scores the runs already in ``--runs``. Test files are never
 read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/<dataset>``.
 
 ``--dataset conll2017 --setting medium`` does the same on CoNLL-SIGMORPHON
 2017 task 1 (``<lang>-train-<setting>``, ``<lang>-dev``):
 
-    python scripts/bench_sigmorphon.py --dataset conll2017 --setting medium \
+    python scripts/bench_sigmorphon.py --dataset conll2017 --setting medium \\
         --langs spanish --modes semi --minutes 8 --hallucinate 2
 """
 
@@ -44,7 +44,13 @@ def dataset(a, lang: str, root: Path | None):
 
 
 def run_dir(a, lang: str, mode: str) -> Path:
-    return Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
+    return Path(a.runs) / f"{lang}_{mode}{_attention_tag(a)}"
+
+
+def _attention_tag(a) -> str:
+    if not a.source_attention:
+        return ""
+    return "_srcattn" + ("" if a.source_attention_rows == "all" else f"_{a.source_attention_rows}")
 
 
 def one(lang: str, mode: str, a, root: Path | None) -> dict:
@@ -68,7 +74,10 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
     mcfg = config.MorphModelConfig(
-        source_attention=a.source_attention, word_dropout=a.word_dropout, dropout=a.dropout
+        source_attention=a.source_attention,
+        source_attention_rows=a.source_attention_rows,
+        word_dropout=a.word_dropout,
+        dropout=a.dropout,
     )
     t0 = time.perf_counter()
     trainer = run.Trainer(
@@ -85,8 +94,8 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
 
 
 def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup=None) -> dict:
-    """Beam-8 dev scores of the run in ``out``: plain, and reranked with the weight
-    and floor chosen on this dev file (tuned here for runs made before training
+    """Beam-8 dev scores of the run in ``out``: plain, and reranked with the weight,
+    floor and round-trip weight chosen on this dev file (tuned here for runs made before training
     did it, or with ``--retune-rerank``)."""
     r = inference.Reinflector.load(out)
     examples = formats.read(dev)
@@ -96,10 +105,10 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
             "tuned_after_training": True
         }
     t1 = time.perf_counter()
-    plain = inference.evaluate(r, dev, beam=8, rerank=0.0)
+    plain = inference.evaluate(r, dev, beam=8, rerank=0.0, rerank_roundtrip=0.0)
     decode_s = time.perf_counter() - t1
     scores = inference.evaluate(r, dev, beam=8)
-    beams = r.inflect(sources, bundles, beam=8, nbest=8, rerank=0.0)
+    beams = r.inflect(sources, bundles, beam=8, nbest=8, rerank=0.0, rerank_roundtrip=0.0)
     in_beam = sum(e.target in [f for f, _ in b] for e, b in zip(examples, beams, strict=True))
     curve = [
         {
@@ -115,11 +124,13 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "setting": a.setting,
         "mode": mode,
         "source_attention": bool(a.source_attention),
+        "source_attention_rows": a.source_attention_rows if a.source_attention else None,
         "dev_accuracy_beam8": plain["accuracy"],
         "dev_levenshtein_beam8": plain["levenshtein"],
         "dev_chrf_beam8": plain["chrf"],
         "rerank_weight": r.rerank,
         "rerank_floor": r.rerank_floor,
+        "rerank_roundtrip": r.rerank_roundtrip,
         "rerank_tuned_after_training": bool(summary["rerank"].get("tuned_after_training")),
         "rerank_grid_dev_accuracy": summary["rerank"]["dev_accuracy_beam8"],
         "dev_accuracy_beam8_reranked": scores["accuracy"],
@@ -144,12 +155,13 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
 
 
 def _rerank_label(row: dict) -> str:
-    floor = row.get("rerank_floor")
-    return f"{row['rerank_weight']:g}" + ("" if floor is None else f", {floor:g}")
+    floor, roundtrip = row.get("rerank_floor"), row.get("rerank_roundtrip")
+    label = f"{row['rerank_weight']:g}" + ("" if floor is None else f", {floor:g}")
+    return label + (f", rt {roundtrip:g}" if roundtrip else "")
 
 
 def table(rows: list[dict]) -> str:
-    head = "| lang | mode | dev acc (beam 8) | reranked (w, floor) | dev Lev. | oracle@8 "
+    head = "| lang | mode | dev acc (beam 8) | reranked (w, floor, rt) | dev Lev. | oracle@8 "
     head += "| MED std (test) | pairs/s | train s | stop |\n"
     head += "|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
     return head + "".join(
@@ -173,6 +185,7 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--source-attention", action="store_true")
+    p.add_argument("--source-attention-rows", default="all", choices=config.SOURCE_ATTENTION_ROWS)
     p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
     p.add_argument(
         "--setting",
@@ -234,7 +247,7 @@ def main() -> None:
         "results": rows,
         "table": table(rows),
     }
-    tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
+    tag = "_".join(a.langs) + _attention_tag(a)
     tag += "_standard" if a.setting == "standard" else ""
     tag = tag if a.dataset == "sigmorphon2016" else f"{a.dataset}_{a.setting or 'high'}_{tag}"
     path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")

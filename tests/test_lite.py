@@ -41,14 +41,29 @@ def test_training_writes_the_twin_of_the_best_checkpoint(toy_dir):
 
 
 @pytest.mark.parametrize(
-    "beam,nbest,rerank,floor",
-    [(1, 1, 0.0, None), (4, 3, 0.0, None), (4, 3, 2.0, None), (4, 3, 2.0, 0.5)],
+    "beam,nbest,rerank,floor,roundtrip",
+    [
+        (1, 1, 0.0, None, 0.0),
+        (4, 3, 0.0, None, 0.0),
+        (4, 3, 2.0, None, 0.0),
+        (4, 3, 2.0, 0.5, 0.0),
+        (4, 3, 1.0, 2.0, 0.5),
+        (4, 3, 0.0, None, 1.0),
+    ],
 )
-def test_both_engines_give_the_same_forms_and_scores(toy_dir, beam, nbest, rerank, floor):
+def test_both_engines_give_the_same_forms_and_scores(
+    toy_dir, beam, nbest, rerank, floor, roundtrip
+):
     full = inference.Reinflector.load(toy_dir)
     light = lite.LiteReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
-    kw = {"beam": beam, "nbest": nbest, "rerank": rerank, "rerank_floor": floor}
+    kw = {
+        "beam": beam,
+        "nbest": nbest,
+        "rerank": rerank,
+        "rerank_floor": floor,
+        "rerank_roundtrip": roundtrip,
+    }
     a = full.inflect(words, bundles, **kw)
     b = light.inflect(words, bundles, **kw)
     assert [[f for f, _ in hyps] for hyps in a] == [[f for f, _ in hyps] for hyps in b]
@@ -80,71 +95,123 @@ def test_both_engines_score_bundles_alike(toy_dir):
     assert a[3] == pytest.approx(sum(lq[i] for lq, i in zip(by_dim, enc, strict=True)), abs=1e-5)
 
 
+def test_both_engines_score_round_trips_alike(toy_dir):
+    """log p(source|z = mu(form), y = argmax q(y|source)): the same in both
+    engines, in a batch or alone, a log-probability, -inf for an empty form."""
+    full = inference.Reinflector.load(toy_dir)
+    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    sources = ["walks", "walks", "cats", "cats", "jumped"]
+    forms = ["walked", "walking", "cat", "", "jumps"]
+    a, b = full.roundtrip_log_probs(sources, forms), light.roundtrip_log_probs(sources, forms)
+    assert a == pytest.approx(b, abs=1e-3)
+    assert a[3] == -math.inf and all(-math.inf < v < 0 for i, v in enumerate(a) if i != 3)
+    assert full.roundtrip_log_probs(sources[2:3], forms[2:3])[0] == pytest.approx(a[2], abs=1e-5)
+    assert a[0] != pytest.approx(a[1], abs=1e-3)  # it does depend on the form
+
+
 def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
     full = inference.Reinflector.load(toy_dir)
     words, bundles = _inputs()
-    scored = full.scored_beams(words, bundles, beam=4)
-    assert [[(f, s) for f, s, _ in h] for h in scored] == full.inflect(
-        words, bundles, beam=4, nbest=4, rerank=0.0
+    scored = full.scored_beams(words, bundles, beam=4, roundtrip=True)
+    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0}
+    assert [[(f, s) for f, s, *_ in h] for h in scored] == full.inflect(
+        words, bundles, beam=4, nbest=4, **plain
     )
-    reranked = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0)
+    reranked = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0, rerank_roundtrip=0.0)
     moved = 0
     for hyps, new in zip(scored, reranked, strict=True):
-        logq = {f: q for f, _, q in hyps}
-        assert sorted(hyps) == sorted((f, s, logq[f]) for f, s in new)  # the same beam
+        logq = {f: q for f, _, q, _ in hyps}
+        assert sorted(f for f, *_ in hyps) == sorted(f for f, _ in new)  # the same beam
         combined = [s + 3.0 * logq[f] for f, s in new]
         assert combined == sorted(combined, reverse=True)
-        moved += [f for f, _ in new] != [f for f, _, _ in hyps]
+        moved += [f for f, _ in new] != [f for f, *_ in hyps]
     assert moved > 0  # the classifier does change some orders
-    floored = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5)
-    for hyps, new in zip(scored, floored, strict=True):
-        logq = {f: q for f, _, q in hyps}
+    floored = full.inflect(
+        words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5, rerank_roundtrip=0.0
+    )
+    both = full.inflect(
+        words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5, rerank_roundtrip=2.0
+    )
+    moved = 0
+    for hyps, new, new_rt in zip(scored, floored, both, strict=True):
+        logq, logr = {f: q for f, _, q, _ in hyps}, {f: r for f, _, _, r in hyps}
         # Unscored hypotheses (log q = -inf, far below the best) stay last.
         combined = [s + 3.0 * max(q, -0.5) if (q := logq[f]) > -math.inf else q for f, s in new]
         assert combined == sorted(combined, reverse=True)
-    with pytest.raises(ValueError, match="rerank weight must be >= 0"):
+        combined = [
+            s + 3.0 * max(q, -0.5) + 2.0 * logr[f] if (q := logq[f]) > -math.inf else q
+            for f, s in new_rt
+        ]
+        assert combined == sorted(combined, reverse=True)
+        moved += [f for f, _ in new_rt] != [f for f, _ in new]
+    assert moved > 0  # the round trip does change some orders
+    with pytest.raises(ValueError, match="rerank weights must be >= 0"):
         full.inflect(words, bundles, beam=4, rerank=-1.0)
+    with pytest.raises(ValueError, match="rerank weights must be >= 0"):
+        full.inflect(words, bundles, beam=4, rerank_roundtrip=-1.0)
     with pytest.raises(ValueError, match="rerank floor must be > 0"):
         full.inflect(words, bundles, beam=4, rerank=1.0, rerank_floor=0.0)
 
 
 def test_the_floor_keeps_a_confident_other_reading_from_vetoing_a_form():
-    scored = [[("eksenleri", -3.6, -5.8), ("ekseni", -0.03, -15.3), ("eksen", -9.0, -math.inf)]]
+    inf = math.inf
+    scored = [
+        [
+            ("eksenleri", -3.6, -5.8, -9.0),
+            ("ekseni", -0.03, -15.3, -4.0),
+            ("eksen", -9.0, -inf, -inf),
+        ]
+    ]
     assert lite.rank(scored, 0.5)[0][0][0] == "eksenleri"
     assert lite.rank(scored, 0.5, 5.0)[0][0][0] == "ekseni"
     assert lite.rank(scored, 0.5, 5.0)[0][-1][0] == "eksen"  # unscored stays last
     assert lite.rank(scored, 0.0, 5.0) == scored
+    # The round trip alone, or tipping the balance back (-3.6 - 2.9 - 1.8 > -0.03 - 7.65 - 0.8).
+    assert [f for f, *_ in lite.rank(scored, 0.0, None, 0.1)[0]] == ["ekseni", "eksenleri", "eksen"]
+    assert lite.rank(scored, 0.5, None, 0.2)[0][0][0] == "eksenleri"
+    assert lite.rank(scored, 0.5, 5.0, 0.2)[0][0][0] == "ekseni"
 
 
-def test_stored_rerank_reads_records_with_and_without_a_floor():
-    assert lite.stored_rerank(None) == (0.0, None)
-    assert lite.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None)
-    assert lite.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0)
+def test_stored_rerank_reads_records_with_and_without_a_floor_or_round_trip():
+    assert lite.stored_rerank(None) == (0.0, None, 0.0)
+    assert lite.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None, 0.0)
+    assert lite.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0)
+    assert lite.stored_rerank({"weight": 1, "floor": None, "roundtrip": 0.25}) == (1.0, None, 0.25)
     assert lite.grid_key(0.5, None) == "0.5" and lite.grid_key(1.0, 2.0) == "1 floor 2"
+    assert lite.grid_key(1.0, 2.0, 0.0) == "1 floor 2"
+    assert lite.grid_key(0.0, None, 0.25) == "0 roundtrip 0.25"
 
 
 def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
-    """The weight and floor are the grid's best on dev (beam 8); on ties the
-    smallest weight, then no floor, then the largest floor. Both engines load
-    them, and evaluating dev with them reproduces the tuning table."""
+    """The weight, floor and round-trip weight are the grid's best on dev (beam
+    8); on ties the smallest round trip, then the smallest weight, then no
+    floor, then the largest floor. Both engines load them, and evaluating dev
+    with them reproduces the tuning table."""
     chosen = checkpoint.load(toy_dir / "model.pt")["rerank"]
     table = chosen["dev_accuracy_beam8"]
     floors = sorted(lite.RERANK_FLOORS, key=lambda f: -math.inf if f is None else -f)
-    order = [(w, f) for w in lite.RERANK_GRID for f in (floors if w else [None])]
-    assert list(table) == [lite.grid_key(w, f) for w, f in order]
+    order = [
+        (w, f, v)
+        for v in sorted(lite.RERANK_ROUNDTRIPS)
+        for w in lite.RERANK_GRID
+        for f in (floors if w else [None])
+    ]
+    assert list(table) == [lite.grid_key(*k) for k in order]
     best = max(table.values())
-    first = next((w, f) for w, f in order if table[lite.grid_key(w, f)] == best)
-    assert (chosen["weight"], chosen["floor"]) == first
+    first = next(k for k in order if table[lite.grid_key(*k)] == best)
+    assert (chosen["weight"], chosen["floor"], chosen["roundtrip"]) == first
     full = inference.Reinflector.load(toy_dir)
     light = lite.LiteReinflector.load(toy_dir / "model.npz")
-    assert (full.rerank, full.rerank_floor) == (light.rerank, light.rerank_floor) == first
+    for r in (full, light):
+        assert (r.rerank, r.rerank_floor, r.rerank_roundtrip) == first
     summary = json.loads((toy_dir / "summary.json").read_text())
     assert summary["rerank"] == chosen
     gold = toy_dir.parent / "toy-train"
-    for w, f in ((0.0, None), (1.0, None), (1.0, 2.0)):
+    for w, f, v in ((0.0, None, 0.0), (1.0, None, 0.0), (1.0, 2.0, 0.0), (1.0, 2.0, 0.5)):
         no_floor = math.inf if f is None else f  # None would mean "the model's floor"
-        acc = inference.evaluate(full, gold, beam=8, rerank=w, rerank_floor=no_floor)
-        assert acc["accuracy"] == pytest.approx(table[lite.grid_key(w, f)])
+        kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v}
+        acc = inference.evaluate(full, gold, beam=8, **kw)
+        assert acc["accuracy"] == pytest.approx(table[lite.grid_key(w, f, v)])
 
 
 def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):

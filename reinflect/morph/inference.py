@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import torch
+from torch.nn import functional as F
 
 from reinflect import checkpoint, config, metrics
 from reinflect.errors import ReinflectError
@@ -46,7 +47,7 @@ class Reinflector(lite.Predictor):
         model = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=mcfg)
         model.load_state_dict(payload["model"])
         r = cls(model.to(device), v, schema, device)
-        r.rerank, r.rerank_floor = lite.stored_rerank(payload.get("rerank"))
+        r.rerank, r.rerank_floor, r.rerank_roundtrip = lite.stored_rerank(payload.get("rerank"))
         return r
 
     # -- helpers ---------------------------------------------------------------
@@ -107,6 +108,31 @@ class Reinflector(lite.Predictor):
         return out
 
     @torch.inference_mode()
+    def roundtrip_log_probs(
+        self, sources: list[str], forms: list[str], batch_size: int = 256
+    ) -> list[float]:
+        out = [-math.inf] * len(forms)
+        unique = list(dict.fromkeys(sources))
+        classes = {}  # the source's most probable tag per dimension
+        for idx in data.sorted_batches([len(w) for w in unique], batch_size):
+            _, _, h = self._encode_words([unique[i] for i in idx])
+            best = torch.stack([lg.argmax(-1) for lg in self.model.tag_logits(h)], dim=1)
+            classes |= dict(zip((unique[i] for i in idx), best, strict=True))
+        keep = [i for i, f in enumerate(forms) if f]
+        for idx in data.sorted_batches([len(forms[i]) for i in keep], batch_size):
+            rows = [keep[j] for j in idx]
+            states, mask, h = self._encode_words([forms[i] for i in rows])
+            best = torch.stack([classes[sources[i]] for i in rows])
+            ys = [F.one_hot(best[:, k], c).float() for k, c in enumerate(self.schema.sizes)]
+            source = (states, mask) if self.model.cfg.source_attention else None
+            state = self.model.start(self.model.posterior(h).mu, ys, source)
+            targets, _ = data.pad(self.vocab.encode_batch([sources[i] for i in rows]))
+            logp = self.model.log_likelihood(state, targets.to(self.device))
+            for i, v in zip(rows, logp.tolist(), strict=True):
+                out[i] = v
+        return out
+
+    @torch.inference_mode()
     def tag_log_probs(self, word: str) -> list[list[float]]:
         _, _, h = self._encode_words([word])
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
@@ -123,17 +149,23 @@ def evaluate(
     skip_bad: bool = False,
     rerank: float | None = None,
     rerank_floor: float | None = None,
+    rerank_roundtrip: float | None = None,
 ) -> dict:
     """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts
-    (``rerank``, ``rerank_floor``: the reranking weight and floor, default the
-    model's)."""
+    (``rerank``, ``rerank_floor``, ``rerank_roundtrip``: the reranking weight,
+    floor and round-trip weight, default the model's)."""
     examples = formats.read(gold_path, fmt, skip_bad=skip_bad)
     missing = [e.line for e in examples if e.target is None]
     if missing:
         raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
     bundles = reinflector.file_bundles(examples, gold_path)
     preds = reinflector.inflect(
-        [e.source for e in examples], bundles, beam=beam, rerank=rerank, rerank_floor=rerank_floor
+        [e.source for e in examples],
+        bundles,
+        beam=beam,
+        rerank=rerank,
+        rerank_floor=rerank_floor,
+        rerank_roundtrip=rerank_roundtrip,
     )
     forms = [p[0][0] if p else "" for p in preds]
     if predictions_path is not None:

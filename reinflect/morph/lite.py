@@ -42,6 +42,7 @@ META, VOCAB = "__meta__", "__vocab__"
 
 RERANK_GRID = config.MorphTrainConfig.rerank_grid
 RERANK_FLOORS = config.MorphTrainConfig.rerank_floors
+RERANK_ROUNDTRIPS = config.MorphTrainConfig.rerank_roundtrips
 RERANK_MARGIN = 5.0  # nats below the best hypothesis beyond which none is reranked
 
 
@@ -58,8 +59,13 @@ class Predictor:
     ADJ;SPRL). With ``rerank_floor`` F, log q counts no lower than -F: a
     syncretic form (Turkish *ekseni* is both ACC and PSS3S) gets a confident
     q for its other reading, and the floor keeps that from vetoing a form the
-    decoder is sure of. Training picks the weight and floor on dev
-    (:meth:`tune_rerank`, ``RERANK_GRID`` x ``RERANK_FLOORS``; weight 0 is plain
+    decoder is sure of. With ``rerank_roundtrip`` V the score also gets
+    V * log p(x_s|z(x'), y_s), the model reconstructing the source word from the
+    hypothesis (the labeled objective's target-to-source term; y_s is the
+    source's most probable tag per dimension under q): a hypothesis that lost or
+    mangled part of the stem reconstructs its source badly. Training picks the
+    weight, floor and round-trip weight on dev (:meth:`tune_rerank`,
+    ``RERANK_GRID`` x ``RERANK_FLOORS`` x ``RERANK_ROUNDTRIPS``; all 0 is plain
     beam search) and stores them with the model.
     """
 
@@ -67,6 +73,7 @@ class Predictor:
     schema: tags.Schema
     rerank: float = 0.0
     rerank_floor: float | None = None
+    rerank_roundtrip: float = 0.0
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
         """log q(y_k|x) of ``word``, one list per tag dimension."""
@@ -74,6 +81,11 @@ class Predictor:
 
     def bundle_log_probs(self, words: list[str], bundles: list[dict[str, str]]) -> list[float]:
         """log q(y|x) = sum_k log q(y_k|x) of each (word, bundle); -inf for an empty word."""
+        raise NotImplementedError
+
+    def roundtrip_log_probs(self, sources: list[str], forms: list[str]) -> list[float]:
+        """log p(source|z = mu(form), y = the source's most probable tag per
+        dimension) of each (source, form); -inf for an empty form."""
         raise NotImplementedError
 
     def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
@@ -90,38 +102,55 @@ class Predictor:
         batch_size: int = 256,
         rerank: float | None = None,
         rerank_floor: float | None = None,
+        rerank_roundtrip: float | None = None,
     ) -> list[list[tuple[str, float]]]:
         """For each (word, target bundle): up to ``nbest`` (form, log p(form|z, y)),
-        best first; with ``rerank`` > 0 (default: the model's) and ``beam`` > 1 the
-        whole beam is ordered by log p + rerank * max(log q(y|form), -rerank_floor)
-        (``rerank_floor`` default: the model's; ``math.inf``: no floor)."""
+        best first; with reranking on (weights default: the model's) and ``beam``
+        > 1 the whole beam is ordered by log p + rerank * max(log q(y|form),
+        -rerank_floor) + rerank_roundtrip * log p(word|form) (``rerank_floor``
+        default: the model's; ``math.inf``: no floor)."""
         if nbest > beam:
             raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam})")
         weight = self.rerank if rerank is None else rerank
         floor = self.rerank_floor if rerank_floor is None else rerank_floor
-        if weight < 0:
-            raise ValueError(f"the rerank weight must be >= 0, got {weight}")
+        roundtrip = self.rerank_roundtrip if rerank_roundtrip is None else rerank_roundtrip
+        if weight < 0 or roundtrip < 0:
+            raise ValueError(f"rerank weights must be >= 0, got {weight} and {roundtrip}")
         if floor is not None and floor <= 0:
             raise ValueError(f"the rerank floor must be > 0, got {floor}")
-        if not weight or beam == 1:
+        if not (weight or roundtrip) or beam == 1:
             return self._search(
                 words, bundles, beam=beam, nbest=nbest, max_length=max_length, batch_size=batch_size
             )
         scored = self.scored_beams(
-            words, bundles, beam=beam, max_length=max_length, batch_size=batch_size
+            words,
+            bundles,
+            beam=beam,
+            max_length=max_length,
+            batch_size=batch_size,
+            roundtrip=bool(roundtrip),
         )
-        return [[(f, s) for f, s, _ in hyps[:nbest]] for hyps in rank(scored, weight, floor)]
+        ranked = rank(scored, weight, floor, roundtrip)
+        return [[(f, s) for f, s, *_ in hyps[:nbest]] for hyps in ranked]
 
     def scored_beams(
-        self, words, bundles, *, beam: int = 8, max_length: int = 50, batch_size: int = 256
-    ) -> list[list[tuple[str, float, float]]]:
-        """Every hypothesis of the beam as (form, log p(form|z, y), log q(y|form)).
+        self,
+        words,
+        bundles,
+        *,
+        beam: int = 8,
+        max_length: int = 50,
+        batch_size: int = 256,
+        roundtrip: bool = False,
+    ) -> list[list[tuple[str, float, float, float]]]:
+        """Every hypothesis of the beam as (form, log p(form|z, y), log q(y|form),
+        log p(word|form)); the last is computed only with ``roundtrip`` (else 0).
 
         Hypotheses more than ``RERANK_MARGIN`` nats below the best of their beam
-        are not scored (log q = -inf: they stay last, in beam order). On Turkish,
-        English and Hungarian dev this left the accuracy at the chosen weight
-        unchanged (at most 0.12 points at other weights) and halved the
-        classifier's work.
+        are not scored (log q = log p(word|form) = -inf: they stay last, in beam
+        order). On Turkish, English and Hungarian dev this left the accuracy at
+        the chosen weight unchanged (at most 0.12 points at other weights) and
+        halved the classifier's work.
         """
         hyps = self._search(
             words, bundles, beam=beam, nbest=beam, max_length=max_length, batch_size=batch_size
@@ -129,7 +158,16 @@ class Predictor:
         flat = [(i, f) for i, h in enumerate(hyps) for f, s in h if s >= h[0][1] - RERANK_MARGIN]
         scored = self.bundle_log_probs([f for _, f in flat], [bundles[i] for i, _ in flat])
         logq = dict(zip(flat, scored, strict=True))
-        return [[(f, s, logq.get((i, f), -math.inf)) for f, s in h] for i, h in enumerate(hyps)]
+        back = (
+            self.roundtrip_log_probs([words[i] for i, _ in flat], [f for _, f in flat])
+            if roundtrip
+            else [0.0] * len(flat)
+        )
+        logr = dict(zip(flat, back, strict=True))
+        return [
+            [(f, s, logq.get((i, f), -math.inf), logr.get((i, f), -math.inf)) for f, s in h]
+            for i, h in enumerate(hyps)
+        ]
 
     def tune_rerank(
         self,
@@ -140,26 +178,33 @@ class Predictor:
         beam: int = 8,
         grid=RERANK_GRID,
         floors=RERANK_FLOORS,
+        roundtrips=RERANK_ROUNDTRIPS,
     ):
-        """Choose the weight of ``grid`` and the floor of ``floors`` (None: none)
-        with the best exact-match accuracy (%) on these (dev) rows; on ties the
+        """Choose the weight of ``grid``, the floor of ``floors`` (None: none) and
+        the round-trip weight of ``roundtrips`` with the best exact-match accuracy
+        (%) on these (dev) rows; on ties the smallest round-trip weight, then the
         smallest weight, then no floor, then the largest floor. Use them from now
         on and return the record stored with the model: ``{"weight": w, "floor":
-        f, "dev_accuracy_beam8": {grid_key(w, f): acc, ...}}``."""
-        scored = self.scored_beams(words, bundles, beam=beam)
+        f, "roundtrip": v, "dev_accuracy_beam8": {grid_key(w, f, v): acc, ...}}``."""
+        roundtrips = sorted(set(roundtrips) | {0.0})
+        scored = self.scored_beams(words, bundles, beam=beam, roundtrip=len(roundtrips) > 1)
         table = {}
         order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
-        for weight in sorted(grid):
-            for floor in order if weight else [None]:
-                best = [h[0][0] if h else "" for h in rank(scored, weight, floor)]
-                acc = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
-                table[weight, floor] = acc
+        for roundtrip in roundtrips:
+            for weight in sorted(grid):
+                for floor in order if weight else [None]:
+                    ranked = rank(scored, weight, floor, roundtrip)
+                    best = [h[0][0] if h else "" for h in ranked]
+                    acc = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
+                    table[weight, floor, roundtrip] = acc
         top = max(table.values())
-        self.rerank, self.rerank_floor = next(k for k, acc in table.items() if acc == top)
+        chosen = next(k for k, acc in table.items() if acc == top)
+        self.rerank, self.rerank_floor, self.rerank_roundtrip = chosen
         return {
             "weight": self.rerank,
             "floor": self.rerank_floor,
-            "dev_accuracy_beam8": {grid_key(w, f): acc for (w, f), acc in table.items()},
+            "roundtrip": self.rerank_roundtrip,
+            "dev_accuracy_beam8": {grid_key(*k): acc for k, acc in table.items()},
         }
 
     def warn_unknown(self, words: list[str]) -> None:
@@ -224,31 +269,47 @@ class Predictor:
         return tags.render(bundle, unimorph=self.schema.unimorph)
 
 
-def stored_rerank(record: dict | None) -> tuple[float, float | None]:
-    """The reranking (weight, floor) of a model's stored record (0: plain beam
-    search; None: no floor, also for models saved before floors existed)."""
+def stored_rerank(record: dict | None) -> tuple[float, float | None, float]:
+    """The reranking (weight, floor, round-trip weight) of a model's stored
+    record (0: plain beam search; None: no floor; models saved before floors or
+    round trips existed have none)."""
     record = record or {}
     floor = record.get("floor")
-    return float(record.get("weight", 0.0)), None if floor is None else float(floor)
+    return (
+        float(record.get("weight", 0.0)),
+        None if floor is None else float(floor),
+        float(record.get("roundtrip", 0.0)),
+    )
 
 
-def grid_key(weight: float, floor: float | None) -> str:
-    """The key of (weight, floor) in a stored record's dev accuracy table:
-    ``"0.5"`` without a floor, ``"0.5 floor 2"`` with one."""
-    return f"{weight:g}" if floor is None else f"{weight:g} floor {floor:g}"
+def grid_key(weight: float, floor: float | None, roundtrip: float = 0.0) -> str:
+    """The key of (weight, floor, round-trip weight) in a stored record's dev
+    accuracy table: ``"0.5"`` without a floor, ``"0.5 floor 2"`` with one,
+    ``"0.5 floor 2 roundtrip 0.25"`` with a round trip."""
+    key = f"{weight:g}" if floor is None else f"{weight:g} floor {floor:g}"
+    return key if not roundtrip else f"{key} roundtrip {roundtrip:g}"
 
 
-def rank(scored: list[list[tuple[str, float, float]]], weight: float, floor: float | None = None):
-    """Each list of (form, log p, log q) sorted by log p + weight * max(log q,
-    -floor) (stable; an unscored log q of -inf stays -inf)."""
-    if not weight:
+def rank(
+    scored: list[list[tuple[str, float, float, float]]],
+    weight: float,
+    floor: float | None = None,
+    roundtrip: float = 0.0,
+):
+    """Each list of (form, log p, log q, log p(word|form)) sorted by log p +
+    weight * max(log q, -floor) + roundtrip * log p(word|form) (stable;
+    unscored hypotheses, log q = -inf, stay last)."""
+    if not (weight or roundtrip):
         return scored
 
-    def score(t):
-        q = t[2] if floor is None or t[2] == -math.inf else max(t[2], -floor)
-        return -(t[1] + weight * q)
+    def key(t):
+        _, logp, logq, logr = t
+        if logq == -math.inf:
+            return math.inf
+        s = logp + (weight * (logq if floor is None else max(logq, -floor)) if weight else 0.0)
+        return -(s + roundtrip * logr if roundtrip else s)
 
-    return [sorted(h, key=score) for h in scored]
+    return [sorted(h, key=key) for h in scored]
 
 
 # -- the file ---------------------------------------------------------------------
@@ -323,7 +384,7 @@ class LiteReinflector(Predictor):
         self.cfg = config.MorphModelConfig(**meta["model_config"])
         self.schema = tags.Schema.from_dict(meta["schema"])
         self.vocab = vocab.Vocab(proto)
-        self.rerank, self.rerank_floor = stored_rerank(meta.get("rerank"))
+        self.rerank, self.rerank_floor, self.rerank_roundtrip = stored_rerank(meta.get("rerank"))
         w = weights
         self._emb_in = w["embed.weight"] @ w["gru_emb.weight"].T  # V x 3D
 
@@ -382,15 +443,13 @@ class LiteReinflector(Predictor):
 
     # -- decoder ---------------------------------------------------------------------
 
-    def _start(self, word: str, bundle: dict[str, str]) -> dict[str, np.ndarray]:
-        """The decoder's inputs for one (word, bundle): z = mu, the present tag
-        vectors, and the source keys and values."""
+    def _start(self, word: str, classes: list[int]) -> dict[str, np.ndarray]:
+        """The decoder's inputs for one word and the class of each tag dimension:
+        z = mu, the present tag vectors, and the source keys and values."""
         w, cfg = self.w, self.cfg
         states, summary = self._encode(word)
         z = (summary @ w["to_z.weight"].T + w["to_z.bias"])[: cfg.latent]
-        present = [
-            w[f"tag_tables.{k}"][i] for k, i in enumerate(self.schema.encode(bundle)) if i != 0
-        ]
+        present = [w[f"tag_tables.{k}"][i] for k, i in enumerate(classes) if i != 0]
         vecs = np.array(present, dtype=np.float32).reshape(len(present), cfg.tag_embedding)
         e_y = np.tanh(vecs.sum(0) + w["tag_bias"])
         start = {
@@ -459,6 +518,25 @@ class LiteReinflector(Predictor):
         self.warn_unknown(words)
         results = []
         for word, bundle in zip(words, bundles, strict=True):
-            hyps = self._beam(self._start(word, bundle), beam, max_length)[:nbest]
+            start = self._start(word, self.schema.encode(bundle))
+            hyps = self._beam(start, beam, max_length)[:nbest]
             results.append([(self.vocab.decode(ids), s) for ids, s in hyps])
         return results
+
+    def roundtrip_log_probs(self, sources: list[str], forms: list[str]) -> list[float]:
+        classes: dict[str, list[int]] = {}  # the source's most probable tag per dimension
+        out = []
+        for source, form in zip(sources, forms, strict=True):
+            if not form:
+                out.append(-math.inf)
+                continue
+            if source not in classes:
+                classes[source] = [int(np.argmax(lq)) for lq in self.tag_log_probs(source)]
+            s = self._start(form, classes[source])
+            h, prev, total = s["h"], BOS, 0.0
+            for tok in [*self.vocab.encode(source), EOS]:
+                logp, h = self._step(s, h, np.array([prev]))
+                total += float(logp[0, tok])
+                prev = tok
+            out.append(total)
+        return out

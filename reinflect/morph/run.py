@@ -384,9 +384,15 @@ class Trainer:
             [e.target for e in self.dev_ex],
             grid=self.tcfg.rerank_grid,
             floors=self.tcfg.rerank_floors,
+            roundtrips=self.tcfg.rerank_roundtrips,
         )
         self._write_model(payload)
-        log.info("reranking weight %g, floor %s chosen on dev (beam 8)", r.rerank, r.rerank_floor)
+        log.info(
+            "reranking weight %g, floor %s, round trip %g chosen on dev (beam 8)",
+            r.rerank,
+            r.rerank_floor,
+            r.rerank_roundtrip,
+        )
         return payload["rerank"]
 
     # -- training ----------------------------------------------------------------
