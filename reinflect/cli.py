@@ -328,13 +328,6 @@ def morph_train(
     source_attention: Annotated[
         bool, typer.Option("--source-attention", help="Attend over source characters (ours).")
     ] = False,
-    source_attention_rows: Annotated[
-        str,
-        typer.Option(
-            help="With --source-attention, which rows attend in training: all, or "
-            "transduction (the cross reconstructions only; ours)."
-        ),
-    ] = "all",
     word_dropout: Annotated[
         float, typer.Option(help="Share of decoder inputs dropped in training.")
     ] = 0.4,
@@ -428,10 +421,7 @@ def morph_train(
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(
-        source_attention=source_attention,
-        source_attention_rows=source_attention_rows,
-        word_dropout=word_dropout,
-        dropout=dropout,
+        source_attention=source_attention, word_dropout=word_dropout, dropout=dropout
     )
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,

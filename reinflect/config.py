@@ -66,7 +66,6 @@ class MnistConfig:
 
 PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCHEDULES = ("constant", "budget")
-SOURCE_ATTENTION_ROWS = ("all", "transduction")
 
 
 @dataclass
@@ -84,17 +83,8 @@ class MorphModelConfig:
     dropout: float = 0.0
     source_attention: bool = False  # ours: attention over the source characters
     source_attention_dim: int = 128  # its key/value size (ours)
-    # ours: which decoder rows attend in training: "all", or "transduction" (only
-    # the two cross reconstructions; the self-reconstructions and unlabeled words,
-    # for which attention would be a copy, decode from z and y alone)
-    source_attention_rows: str = "all"
 
     def __post_init__(self) -> None:
-        if self.source_attention_rows not in SOURCE_ATTENTION_ROWS:
-            raise ReinflectError(
-                f"--source-attention-rows must be one of {', '.join(SOURCE_ATTENTION_ROWS)}, "
-                f"got {self.source_attention_rows!r}"
-            )
         if not 0.0 <= self.word_dropout < 1.0:
             raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.dropout < 1.0:

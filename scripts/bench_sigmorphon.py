@@ -44,13 +44,7 @@ def dataset(a, lang: str, root: Path | None):
 
 
 def run_dir(a, lang: str, mode: str) -> Path:
-    return Path(a.runs) / f"{lang}_{mode}{_attention_tag(a)}"
-
-
-def _attention_tag(a) -> str:
-    if not a.source_attention:
-        return ""
-    return "_srcattn" + ("" if a.source_attention_rows == "all" else f"_{a.source_attention_rows}")
+    return Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
 
 
 def one(lang: str, mode: str, a, root: Path | None) -> dict:
@@ -74,10 +68,7 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
     mcfg = config.MorphModelConfig(
-        source_attention=a.source_attention,
-        source_attention_rows=a.source_attention_rows,
-        word_dropout=a.word_dropout,
-        dropout=a.dropout,
+        source_attention=a.source_attention, word_dropout=a.word_dropout, dropout=a.dropout
     )
     t0 = time.perf_counter()
     trainer = run.Trainer(
@@ -124,7 +115,6 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "setting": a.setting,
         "mode": mode,
         "source_attention": bool(a.source_attention),
-        "source_attention_rows": a.source_attention_rows if a.source_attention else None,
         "dev_accuracy_beam8": plain["accuracy"],
         "dev_levenshtein_beam8": plain["levenshtein"],
         "dev_chrf_beam8": plain["chrf"],
@@ -185,7 +175,6 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--source-attention", action="store_true")
-    p.add_argument("--source-attention-rows", default="all", choices=config.SOURCE_ATTENTION_ROWS)
     p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
     p.add_argument(
         "--setting",
@@ -247,7 +236,7 @@ def main() -> None:
         "results": rows,
         "table": table(rows),
     }
-    tag = "_".join(a.langs) + _attention_tag(a)
+    tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
     tag += "_standard" if a.setting == "standard" else ""
     tag = tag if a.dataset == "sigmorphon2016" else f"{a.dataset}_{a.setting or 'high'}_{tag}"
     path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")

@@ -96,9 +96,14 @@ def bench_decode(a, root: Path, reinflector: inference.Reinflector) -> dict:
     words = [e.source for e in dev]
     bundles = [tags.parse(e.target_tags) for e in dev]
     result = {"dev_words": len(words)}
-    # Reranking's cost does not depend on its weight: 1.0 stands for any w > 0.
-    for name, beam, rerank in (("greedy", 1, 0.0), ("beam8", 8, 0.0), ("beam8_reranked", 8, 1.0)):
-        kw = {"beam": beam, "rerank": rerank}
+    # Reranking's cost does not depend on its weights: 1.0 and 0.25 stand for any > 0.
+    for name, beam, rerank, roundtrip in (
+        ("greedy", 1, 0.0, 0.0),
+        ("beam8", 8, 0.0, 0.0),
+        ("beam8_reranked", 8, 1.0, 0.0),
+        ("beam8_reranked_roundtrip", 8, 1.0, 0.25),
+    ):
+        kw = {"beam": beam, "rerank": rerank, "rerank_roundtrip": roundtrip}
         reinflector.inflect(words[:256], bundles[:256], **kw)  # warm-up
         runs = []
         for _ in range(a.repeats):

@@ -8,7 +8,6 @@ import torch
 from typer.testing import CliRunner
 
 from reinflect import cli, config
-from reinflect.errors import ReinflectError
 from reinflect.morph import decoding, inference, objective, run
 
 runner = CliRunner()
@@ -225,7 +224,7 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
         assert out[w][0].item() == pytest.approx(out[0.0][0].item() + w * kl_ys, rel=1e-5)
 
 
-@pytest.mark.parametrize("source_attention", [False, "all", "transduction"])
+@pytest.mark.parametrize("source_attention", [False, True])
 def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, source_attention):
     """objective.semi (one encoder and one decoder pass over labeled and unlabeled
     rows) gives labeled + w * unlabeled, each computed on its own with the same
@@ -237,12 +236,7 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
     model = morph_model.MSVED(
         vocab_size=len(trainer.vocab),
         tag_sizes=trainer.schema.sizes,
-        cfg=config.MorphModelConfig(
-            **SMALL,
-            word_dropout=0.0,
-            source_attention=bool(source_attention),
-            source_attention_rows=source_attention or "all",
-        ),
+        cfg=config.MorphModelConfig(**SMALL, word_dropout=0.0, source_attention=source_attention),
     )
     cpu = torch.device("cpu")
     batch = run._collate(trainer.train_ds, list(range(6)), cpu)
@@ -322,34 +316,6 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
         logp, new = m.decode_step(state, tokens)
     assert torch.allclose(new["h"], expected_h, atol=1e-5)
     assert torch.allclose(logp, expected_logp, atol=1e-5)
-
-
-def test_only_the_first_rows_attend_when_asked():
-    """``start(..., attend_rows=n)`` (source_attention_rows "transduction"): the
-    first n rows decode as with their source, the others as with no source
-    context at all (attend_rows=0); the option is checked by name."""
-    from reinflect.morph import model as morph_model
-
-    torch.manual_seed(0)
-    cfg = config.MorphModelConfig(**SMALL, source_attention=True)
-    m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
-    B, n = 5, 2
-    z = torch.randn(B, cfg.latent)
-    ys = [torch.nn.functional.one_hot(torch.randint(0, c, (B,)), c).float() for c in (3, 4)]
-    states, smask, _ = m.encode(torch.randint(4, 12, (n, 6)), torch.tensor([6, 3]))
-    targets = torch.randint(4, 12, (B, 5))
-    with torch.no_grad():
-        mixed = m.log_likelihood(m.start(z, ys, (states, smask), attend_rows=n), targets)
-        first = m.log_likelihood(m.start(z[:n], [y[:n] for y in ys], (states, smask)), targets[:n])
-        rest = m.log_likelihood(m.start(z[n:], [y[n:] for y in ys], attend_rows=0), targets[n:])
-    assert torch.allclose(mixed, torch.cat([first, rest]), atol=1e-5)
-    assert not torch.allclose(
-        first, m.log_likelihood(m.start(z[:n], [y[:n] for y in ys], attend_rows=0), targets[:n])
-    )
-    with pytest.raises(
-        ReinflectError, match="--source-attention-rows must be one of all, transduction"
-    ):
-        config.MorphModelConfig(source_attention_rows="cross")
 
 
 def _tiny_trainer(tmp_path, name, seed=0):

@@ -163,14 +163,12 @@ class MSVED(nn.Module):
         return y_cat, mask_log
 
     def start(
-        self, z: torch.Tensor, ys: list[torch.Tensor], source=None, *, attend_rows=None
+        self, z: torch.Tensor, ys: list[torch.Tensor], source=None
     ) -> dict[str, torch.Tensor]:
         """The decoder state for latent ``z`` (B x Z) and tags ``ys`` (one-hot or
         relaxed, one ``B x C_k`` per dimension).
 
-        ``source`` is ``(states, mask_log)`` of the encoder, for source attention;
-        with ``attend_rows`` n (training only) it covers the first n rows, and the
-        other rows decode without a source context (0: no row attends).
+        ``source`` is ``(states, mask_log)`` of the encoder, for source attention.
         Keys starting with ``_`` are shared by all rows (not reordered).
         """
         T = self.cfg.tag_embedding
@@ -189,12 +187,11 @@ class MSVED(nn.Module):
             "_tag_keys": values @ self.tag_query.weight,  # S x D
             "_tag_proj": values @ self._context_share(0, T),
         }
-        if self.cfg.source_attention and attend_rows != 0:
+        if self.cfg.source_attention:
             if source is None:
                 raise ValueError("this model attends over the source: pass source=(states, mask)")
             states, mask = source
             state |= {
-                "_src_rows": attend_rows,
                 "src_keys": self.src_key(states),  # B x L x A
                 "src_values": self.src_value(states),  # B x L x A
                 "src_mask": mask,
@@ -225,14 +222,12 @@ class MSVED(nn.Module):
         scores = ((h @ state["_tag_keys"].t()) * state["y"]) @ group
         w = self._masked_softmax(scores, state["tag_mask"])
         ctx = ((w @ group.t()) * state["y"]) @ state["_tag_proj"]
-        if "src_keys" in state:
-            n = state["_src_rows"]  # None: every row attends; else the first n
-            hq = h if n is None else h[:n]
+        if self.cfg.source_attention:
             # Broadcast products, not bmm: a batch of 1 x L products is slow on CPU.
-            scores = (state["src_keys"] * self.src_query(hq).unsqueeze(1)).sum(-1)
+            scores = (state["src_keys"] * self.src_query(h).unsqueeze(1)).sum(-1)
             w = self._masked_softmax(scores, state["src_mask"])
-            c = (w.unsqueeze(-1) * state["src_values"]).sum(1) @ state["_src_proj"]
-            ctx = ctx + (c if n is None else F.pad(c, (0, 0, 0, h.shape[0] - n)))
+            c = (w.unsqueeze(-1) * state["src_values"]).sum(1)  # B x A
+            ctx = ctx + c @ state["_src_proj"]
         return ctx
 
     def _input_table(self) -> torch.Tensor:

@@ -50,12 +50,8 @@ def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extr
     # that the decoder targets end in.
     states, mask, h = model.encode(_stack_rows(words, PAD), torch.cat(lengths) - 1)
     B = src.shape[0]
-    rows = {"h_s": h[:B], "h_t": h[B : 2 * B], "h_extra": h[2 * B :], "attend_rows": None}
-    if states is not None and model.cfg.source_attention_rows == "transduction":
-        # Only the cross reconstructions (the first 2B decoder rows) attend.
-        rows["source"] = (states[: 2 * B], mask[: 2 * B])
-        rows["attend_rows"] = 2 * B
-    elif states is not None:
+    rows = {"h_s": h[:B], "h_t": h[B : 2 * B], "h_extra": h[2 * B :]}
+    if states is not None:
         rows["source"] = (torch.cat([states[: 2 * B]] * 2), torch.cat([mask[: 2 * B]] * 2))
         rows["extra_source"] = (states[2 * B :], mask[2 * B :])
     return rows
@@ -77,10 +73,8 @@ def _labeled_start(model, batch, rows, *, temperature: float):
         "logits": (ys_logits, yt_logits),
         "z": torch.cat([z_s, z_t, z_s, z_t]),
         "y": [torch.cat([a, b, b, a]) for a, b in zip(yt, ys, strict=True)],
-        # With source attention each row attends over the word its z came from
-        # (with source_attention_rows "transduction", the first 2B rows only).
+        # With source attention each row attends over the word its z came from.
         "source": rows.get("source"),
-        "attend_rows": rows["attend_rows"],
         "targets": _stack_rows([tgt, src, src, tgt], PAD),
     }
 
@@ -119,8 +113,7 @@ def labeled(
 ):
     """The labeled MSVED loss for a batch of (source, target tags, target)."""
     lab = _labeled_start(model, batch, _labeled_rows(model, batch), temperature=temperature)
-    state = model.start(lab["z"], lab["y"], lab["source"], attend_rows=lab["attend_rows"])
-    logp = model.log_likelihood(state, lab["targets"])
+    logp = model.log_likelihood(model.start(lab["z"], lab["y"], lab["source"]), lab["targets"])
     return _labeled_loss(
         batch,
         lab,
@@ -159,13 +152,12 @@ def semi(
         # The unlabeled rows' y come from the estimator; decode them with the labeled
         # ones (all rows share the encoder's length, so their states stack as they are).
         source = lab["source"]
-        if "extra_source" in rows:
+        if source is not None:
             source = tuple(torch.cat(p) for p in zip(source, rows["extra_source"], strict=True))
         state = model.start(
             torch.cat([lab["z"], q.rsample()]),
             [torch.cat([a, b]) for a, b in zip(lab["y"], ys, strict=True)],
             source,
-            attend_rows=lab["attend_rows"],
         )
         logp = model.log_likelihood(state, _stack_rows([lab["targets"], words], PAD))
         decoded["labeled"] = logp[:n_lab].view(4, -1)
@@ -204,12 +196,9 @@ def unlabeled(
     states, mask, h = model.encode(words, lengths - 1)
     q = model.posterior(h)
     source = (states, mask) if model.cfg.source_attention else None
-    # With source_attention_rows "transduction" no unlabeled word attends (a copy).
-    attend = 0 if model.cfg.source_attention_rows == "transduction" else None
 
     def conditional(ys: list[torch.Tensor]):
-        state = model.start(q.rsample(), ys, source, attend_rows=attend)
-        log_px = model.log_likelihood(state, words)
+        log_px = model.log_likelihood(model.start(q.rsample(), ys, source), words)
         return log_px, kl.gaussian_standard(q.mu, q.logvar)
 
     return elbo.unlabeled(
