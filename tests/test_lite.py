@@ -107,6 +107,14 @@ def test_both_engines_score_round_trips_alike(toy_dir):
     assert a[3] == -math.inf and all(-math.inf < v < 0 for i, v in enumerate(a) if i != 3)
     assert full.roundtrip_log_probs(sources[2:3], forms[2:3])[0] == pytest.approx(a[2], abs=1e-5)
     assert a[0] != pytest.approx(a[1], abs=1e-3)  # it does depend on the form
+    # Reranking's fused pass (one encoding of the forms for both scores) agrees.
+    bundles = [tags.parse(t) for t in ("V;PST", "V;PST", "N;SG", "N;SG", "V;PST")]
+    q, r = full.hypothesis_scores(sources, forms, bundles, roundtrip=True)
+    assert q == pytest.approx(full.bundle_log_probs(forms, bundles), abs=1e-5)
+    assert r == pytest.approx(a, abs=1e-5)
+    lq, lr = light.hypothesis_scores(sources, forms, bundles, roundtrip=True)
+    assert lq == pytest.approx(q, abs=1e-3) and lr == pytest.approx(r, abs=1e-3)
+    assert full.hypothesis_scores(sources, forms, bundles, roundtrip=False)[1] == [0.0] * 5
 
 
 def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):

@@ -88,32 +88,29 @@ class Reinflector(lite.Predictor):
                     results[i] = [(self.vocab.decode(ids), s) for ids, s in hyps[j]]
         return results
 
-    @torch.inference_mode()
     def bundle_log_probs(
         self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 256
     ) -> list[float]:
-        out = [-math.inf] * len(words)
-        enc = [self.schema.encode(b) for b in bundles]
-        keep = [i for i, w in enumerate(words) if w]
-        for idx in data.sorted_batches([len(words[i]) for i in keep], batch_size):
-            rows = [keep[j] for j in idx]
-            _, _, h = self._encode_words([words[i] for i in rows])
-            y = torch.tensor([enc[i] for i in rows], device=self.device)
-            logq = sum(
-                torch.log_softmax(lg.float(), -1).gather(1, y[:, k : k + 1])[:, 0]
-                for k, lg in enumerate(self.model.tag_logits(h))
-            )
-            for i, v in zip(rows, logq.tolist(), strict=True):
-                out[i] = v
-        return out
+        return self._scores(words, bundles=bundles, batch_size=batch_size)[0]
 
-    @torch.inference_mode()
     def roundtrip_log_probs(
         self, sources: list[str], forms: list[str], batch_size: int = 256
     ) -> list[float]:
-        out = [-math.inf] * len(forms)
-        unique = list(dict.fromkeys(sources))
-        classes = {}  # the source's most probable tag per dimension
+        return self._scores(forms, sources=sources, batch_size=batch_size)[1]
+
+    def hypothesis_scores(self, sources, forms, bundles, *, roundtrip: bool):
+        logq, logr = self._scores(forms, bundles=bundles, sources=sources if roundtrip else None)
+        return logq, logr if roundtrip else [0.0] * len(forms)
+
+    @torch.inference_mode()
+    def _scores(self, forms: list[str], *, bundles=None, sources=None, batch_size: int = 256):
+        """Per form, from one encoder pass over the forms: log q(bundle|form) (with
+        ``bundles``) and log p(source|form) (with ``sources``); -inf for an empty
+        form or a score not asked for."""
+        logq, logr = [-math.inf] * len(forms), [-math.inf] * len(forms)
+        enc = None if bundles is None else [self.schema.encode(b) for b in bundles]
+        classes = {}  # each source's most probable tag per dimension
+        unique = [] if sources is None else list(dict.fromkeys(sources))
         for idx in data.sorted_batches([len(w) for w in unique], batch_size):
             _, _, h = self._encode_words([unique[i] for i in idx])
             best = torch.stack([lg.argmax(-1) for lg in self.model.tag_logits(h)], dim=1)
@@ -122,15 +119,24 @@ class Reinflector(lite.Predictor):
         for idx in data.sorted_batches([len(forms[i]) for i in keep], batch_size):
             rows = [keep[j] for j in idx]
             states, mask, h = self._encode_words([forms[i] for i in rows])
-            best = torch.stack([classes[sources[i]] for i in rows])
-            ys = [F.one_hot(best[:, k], c).float() for k, c in enumerate(self.schema.sizes)]
-            source = (states, mask) if self.model.cfg.source_attention else None
-            state = self.model.start(self.model.posterior(h).mu, ys, source)
-            targets, _ = data.pad(self.vocab.encode_batch([sources[i] for i in rows]))
-            logp = self.model.log_likelihood(state, targets.to(self.device))
-            for i, v in zip(rows, logp.tolist(), strict=True):
-                out[i] = v
-        return out
+            if enc is not None:
+                y = torch.tensor([enc[i] for i in rows], device=self.device)
+                q = sum(
+                    torch.log_softmax(lg.float(), -1).gather(1, y[:, k : k + 1])[:, 0]
+                    for k, lg in enumerate(self.model.tag_logits(h))
+                )
+                for i, v in zip(rows, q.tolist(), strict=True):
+                    logq[i] = v
+            if sources is not None:
+                best = torch.stack([classes[sources[i]] for i in rows])
+                ys = [F.one_hot(best[:, k], c).float() for k, c in enumerate(self.schema.sizes)]
+                source = (states, mask) if self.model.cfg.source_attention else None
+                state = self.model.start(self.model.posterior(h).mu, ys, source)
+                targets, _ = data.pad(self.vocab.encode_batch([sources[i] for i in rows]))
+                r = self.model.log_likelihood(state, targets.to(self.device))
+                for i, v in zip(rows, r.tolist(), strict=True):
+                    logr[i] = v
+        return logq, logr
 
     @torch.inference_mode()
     def tag_log_probs(self, word: str) -> list[list[float]]:

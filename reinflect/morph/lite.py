@@ -88,6 +88,19 @@ class Predictor:
         dimension) of each (source, form); -inf for an empty form."""
         raise NotImplementedError
 
+    def hypothesis_scores(
+        self,
+        sources: list[str],
+        forms: list[str],
+        bundles: list[dict[str, str]],
+        *,
+        roundtrip: bool,
+    ) -> tuple[list[float], list[float]]:
+        """(log q(bundle|form) per form, log p(source|form) per form, or 0s
+        without ``roundtrip``): what reranking adds to each hypothesis."""
+        logq = self.bundle_log_probs(forms, bundles)
+        return logq, self.roundtrip_log_probs(sources, forms) if roundtrip else [0.0] * len(forms)
+
     def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
         raise NotImplementedError
 
@@ -156,14 +169,13 @@ class Predictor:
             words, bundles, beam=beam, nbest=beam, max_length=max_length, batch_size=batch_size
         )
         flat = [(i, f) for i, h in enumerate(hyps) for f, s in h if s >= h[0][1] - RERANK_MARGIN]
-        scored = self.bundle_log_probs([f for _, f in flat], [bundles[i] for i, _ in flat])
-        logq = dict(zip(flat, scored, strict=True))
-        back = (
-            self.roundtrip_log_probs([words[i] for i, _ in flat], [f for _, f in flat])
-            if roundtrip
-            else [0.0] * len(flat)
+        q, r = self.hypothesis_scores(
+            [words[i] for i, _ in flat],
+            [f for _, f in flat],
+            [bundles[i] for i, _ in flat],
+            roundtrip=roundtrip,
         )
-        logr = dict(zip(flat, back, strict=True))
+        logq, logr = dict(zip(flat, q, strict=True)), dict(zip(flat, r, strict=True))
         return [
             [(f, s, logq.get((i, f), -math.inf), logr.get((i, f), -math.inf)) for f, s in h]
             for i, h in enumerate(hyps)
