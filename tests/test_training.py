@@ -410,5 +410,17 @@ def test_training_mixes_hallucinated_pairs_reproducibly(tmp_path):
     assert not (t._labeled_batch(idx)["source"] == batch["source"]).all()
     assert t.fit()["hallucinated_pairs"] == n
     assert trainer(0.0).n_hallucinated == 0
+
+
+def test_a_small_training_set_suggests_hallucination(tmp_path, caplog, monkeypatch):
+    with caplog.at_level("WARNING", logger="reinflect"):
+        _trainer(tmp_path, "few")
+    assert f"only {len(TOY)} training pairs: on sets this small --hallucinate 2" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="reinflect"):
+        _trainer(tmp_path, "on", hallucinate=2.0)
+        monkeypatch.setattr(run, "FEW_PAIRS", len(TOY) - 1)
+        _trainer(tmp_path, "enough")
+    assert "--hallucinate" not in caplog.text
     with pytest.raises(ReinflectError, match="--hallucinate must be >= 0"):
         config.MorphTrainConfig(hallucinate=-1)
