@@ -300,6 +300,16 @@ SKIP_BAD = typer.Option(
 )
 
 
+def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip) -> dict:
+    """The decoding options of predict and evaluate, as ``Predictor.inflect`` takes them."""
+    return {
+        "beam": beam,
+        "rerank": rerank,
+        "rerank_floor": rerank_floor,
+        "rerank_roundtrip": rerank_roundtrip,
+    }
+
+
 def _fmt(value: Format) -> str | None:
     return None if value == Format.auto else value.value
 
@@ -538,6 +548,8 @@ def morph_predict(
     """Inflect WORD for --tags, or every row of --input (written in the same format)."""
     from reinflect.morph import formats
 
+    decode = _decode_options(beam, rerank, rerank_floor, rerank_roundtrip)
+
     if input_ is not None:
         if output is None:
             raise _fail("--input needs --output", 2)
@@ -545,18 +557,7 @@ def morph_predict(
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
         bundles = _guard(r.file_bundles, examples, input_)
-        preds = r.inflect(
-            [e.source for e in examples],
-            bundles,
-            beam=beam,
-            rerank=rerank,
-            rerank_floor=rerank_floor,
-            rerank_roundtrip=rerank_roundtrip,
-        )
-        out = [
-            formats.Example(e.source, e.target_tags, p[0][0], e.source_tags, e.line)
-            for e, p in zip(examples, preds, strict=True)
-        ]
+        out = r.predict_examples(examples, bundles, **decode)
         _guard(formats.write, output, out, detected)
         typer.echo(f"wrote {len(out)} predictions to {output}", err=True)
         return
@@ -568,15 +569,7 @@ def morph_predict(
     bundle, partial = _guard(r.target_bundle, word, tags_)
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
-    hyps = r.inflect(
-        [word],
-        [bundle],
-        beam=beam,
-        nbest=nbest,
-        rerank=rerank,
-        rerank_floor=rerank_floor,
-        rerank_roundtrip=rerank_roundtrip,
-    )
+    hyps = r.inflect([word], [bundle], nbest=nbest, **decode)
     for form, logp in hyps[0]:
         typer.echo(form if nbest == 1 else f"{form}\t{logp:.4f}")
 
@@ -625,13 +618,10 @@ def morph_evaluate(
         r,
         gold,
         fmt=_fmt(fmt),
-        beam=beam,
         by_tag=by_tag,
         predictions_path=predictions,
         skip_bad=skip_bad_lines,
-        rerank=rerank,
-        rerank_floor=rerank_floor,
-        rerank_roundtrip=rerank_roundtrip,
+        **_decode_options(beam, rerank, rerank_floor, rerank_roundtrip),
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))

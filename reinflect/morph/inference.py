@@ -149,36 +149,22 @@ def evaluate(
     gold_path: str | os.PathLike,
     *,
     fmt: str | None = None,
-    beam: int = 8,
     by_tag: bool = False,
     predictions_path: str | os.PathLike | None = None,
     skip_bad: bool = False,
-    rerank: float | None = None,
-    rerank_floor: float | None = None,
-    rerank_roundtrip: float | None = None,
+    **decode,
 ) -> dict:
-    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts
-    (``rerank``, ``rerank_floor``, ``rerank_roundtrip``: the reranking weight,
-    floor and round-trip weight, default the model's)."""
+    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts.
+    ``decode`` goes to :meth:`~reinflect.morph.lite.Predictor.inflect` (``beam``,
+    default 8; ``rerank``, ``rerank_floor``, ``rerank_roundtrip``, default the
+    model's)."""
     examples = formats.read(gold_path, fmt, skip_bad=skip_bad)
     missing = [e.line for e in examples if e.target is None]
     if missing:
         raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
     bundles = reinflector.file_bundles(examples, gold_path)
-    preds = reinflector.inflect(
-        [e.source for e in examples],
-        bundles,
-        beam=beam,
-        rerank=rerank,
-        rerank_floor=rerank_floor,
-        rerank_roundtrip=rerank_roundtrip,
-    )
-    forms = [p[0][0] if p else "" for p in preds]
+    predicted = reinflector.predict_examples(examples, bundles, **decode)
     if predictions_path is not None:
-        out = [
-            formats.Example(e.source, e.target_tags, f, e.source_tags, e.line)
-            for e, f in zip(examples, forms, strict=True)
-        ]
-        formats.write(predictions_path, out, fmt or formats.detect(gold_path))
+        formats.write(predictions_path, predicted, fmt or formats.detect(gold_path))
     groups = [e.target_tags for e in examples] if by_tag else None
-    return metrics.score(forms, [e.target for e in examples], groups)
+    return metrics.score([p.target for p in predicted], [e.target for e in examples], groups)

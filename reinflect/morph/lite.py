@@ -146,6 +146,17 @@ class Predictor:
         ranked = rank(scored, weight, floor, roundtrip)
         return [[(f, s) for f, s, *_ in hyps[:nbest]] for hyps in ranked]
 
+    def predict_examples(
+        self, examples: list[formats.Example], bundles: list[dict[str, str]], **kw
+    ) -> list[formats.Example]:
+        """The rows with their target forms predicted (the best of :meth:`inflect`
+        with ``kw``; "" where there is none)."""
+        preds = self.inflect([e.source for e in examples], bundles, **kw)
+        return [
+            formats.Example(e.source, e.target_tags, p[0][0] if p else "", e.source_tags, e.line)
+            for e, p in zip(examples, preds, strict=True)
+        ]
+
     def scored_beams(
         self,
         words,
