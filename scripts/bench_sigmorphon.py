@@ -9,7 +9,8 @@ For each language and mode (``semi``: labeled + unlabeled words; ``sup``:
 selects on dev (greedy), then decodes dev with beam 8: accuracy and mean
 Levenshtein, plain and reranked (the model's classifier and the round trip,
 with the weights that training chose on the same dev file, so the reranked
-number is selected on dev as well), and the beam's oracle (how often the gold form is among the 8).
+number is selected on dev as well), and the beam's oracle (how often the gold
+form is among the 8).
 ``--score-only`` scores the runs already in ``--runs``. Test files are never
 read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/<dataset>``.
 
@@ -208,8 +209,9 @@ def main() -> None:
     p.add_argument(
         "--retune-rerank",
         action="store_true",
-        help="with --score-only: choose the reranking weight and floor on dev again "
-        "(runs trained before floors existed); the JSON says it was tuned after training",
+        help="with --score-only: choose the reranking weights on dev again "
+        "(runs trained before floors or round trips existed); the JSON says it was tuned "
+        "after training",
     )
     a = p.parse_args()
     if a.threads:
