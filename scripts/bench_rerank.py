@@ -37,28 +37,20 @@ FEATURES = {
 
 
 def accuracy(scored, targets, rows, setting) -> float:
-    ranked = lite.rank([scored[i] for i in rows], *setting)
-    hits = sum(bool(h) and h[0][0] == targets[i] for h, i in zip(ranked, rows, strict=True))
-    return 100.0 * hits / max(len(rows), 1)
+    return lite.rerank_accuracy([scored[i] for i in rows], [targets[i] for i in rows], setting)
 
 
 def best(scored, targets, rows, grid):
     """The grid's first setting with the best accuracy on ``rows`` (the order of
     ``Predictor.tune_rerank``: smallest round trip, weight, then floor)."""
-    return max(grid, key=lambda g: (accuracy(scored, targets, rows, g), -grid.index(g)))
+    return max(grid, key=lambda g: accuracy(scored, targets, rows, g))
 
 
 def evaluate(scored, targets, grids, *, splits: int = 3) -> dict:
     rows = list(range(len(targets)))
     out = {}
     for name, (weights, floors, roundtrips) in grids.items():
-        order = sorted(floors, key=lambda f: float("-inf") if f is None else -f)
-        grid = [
-            (w, f, v)
-            for v in sorted(set(roundtrips))
-            for w in sorted(weights)
-            for f in (order if w else [None])
-        ]
+        grid = lite.rerank_settings(weights, floors, roundtrips)
         chosen = best(scored, targets, rows, grid)
         cv = []
         for seed in range(splits):

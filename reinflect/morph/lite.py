@@ -209,20 +209,10 @@ class Predictor:
         smallest weight, then no floor, then the largest floor. Use them from now
         on and return the record stored with the model: ``{"weight": w, "floor":
         f, "roundtrip": v, "dev_accuracy_beam8": {grid_key(w, f, v): acc, ...}}``."""
-        roundtrips = sorted(set(roundtrips) | {0.0})
-        scored = self.scored_beams(words, bundles, beam=beam, roundtrip=len(roundtrips) > 1)
-        table = {}
-        order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
-        for roundtrip in roundtrips:
-            for weight in sorted(grid):
-                for floor in order if weight else [None]:
-                    ranked = rank(scored, weight, floor, roundtrip)
-                    best = [h[0][0] if h else "" for h in ranked]
-                    acc = 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
-                    table[weight, floor, roundtrip] = acc
-        top = max(table.values())
-        chosen = next(k for k, acc in table.items() if acc == top)
-        self.rerank, self.rerank_floor, self.rerank_roundtrip = chosen
+        settings = rerank_settings(grid, floors, roundtrips)
+        scored = self.scored_beams(words, bundles, beam=beam, roundtrip=any(s[2] for s in settings))
+        table = {k: rerank_accuracy(scored, targets, k) for k in settings}
+        self.rerank, self.rerank_floor, self.rerank_roundtrip = max(settings, key=table.__getitem__)
         return {
             "weight": self.rerank,
             "floor": self.rerank_floor,
@@ -311,6 +301,26 @@ def grid_key(weight: float, floor: float | None, roundtrip: float = 0.0) -> str:
     ``"0.5 floor 2 roundtrip 0.25"`` with a round trip."""
     key = f"{weight:g}" if floor is None else f"{weight:g} floor {floor:g}"
     return key if not roundtrip else f"{key} roundtrip {roundtrip:g}"
+
+
+def rerank_settings(grid, floors, roundtrips) -> list[tuple[float, float | None, float]]:
+    """Every (weight, floor, round-trip weight) to try, in the order ties are
+    broken: the smallest round trip (0 always included), then the smallest
+    weight, then no floor, then the largest floor (a floor only with a weight)."""
+    order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
+    return [
+        (w, f, v)
+        for v in sorted(set(roundtrips) | {0.0})
+        for w in sorted(grid)
+        for f in (order if w else [None])
+    ]
+
+
+def rerank_accuracy(scored, targets: list[str], setting) -> float:
+    """Exact match (%) of the first of each beam of ``scored`` ranked with
+    ``setting`` (weight, floor, round-trip weight)."""
+    best = [h[0][0] if h else "" for h in rank(scored, *setting)]
+    return 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
 
 
 def rank(
