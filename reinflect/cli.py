@@ -242,6 +242,11 @@ class Format(str, Enum):
     unimorph_ltf = "unimorph-ltf"
 
 
+class AttentionStyle(str, Enum):  # config.SOURCE_ATTENTION_STYLES
+    input = "input"
+    output = "output"
+
+
 class KLKind(str, Enum):  # reinflect.vae.schedules.KL_KINDS, kept literal for a fast --help
     linear = "linear"
     sigmoid = "sigmoid"
@@ -338,6 +343,14 @@ def morph_train(
     source_attention: Annotated[
         bool, typer.Option("--source-attention", help="Attend over source characters (ours).")
     ] = False,
+    source_attention_style: Annotated[
+        AttentionStyle,
+        typer.Option(
+            help="input: keyed by the previous decoder state, into the GRU input and the "
+            "output layer; output: keyed by the new state, into the output layer only "
+            "(cheaper to train)."
+        ),
+    ] = AttentionStyle.input,
     word_dropout: Annotated[
         float, typer.Option(help="Share of decoder inputs dropped in training.")
     ] = 0.4,
@@ -431,7 +444,10 @@ def morph_train(
     elif not train or dev is None:
         raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
     mcfg = config.MorphModelConfig(
-        source_attention=source_attention, word_dropout=word_dropout, dropout=dropout
+        source_attention=source_attention,
+        source_attention_style=source_attention_style.value,
+        word_dropout=word_dropout,
+        dropout=dropout,
     )
     tcfg = config.MorphTrainConfig(
         batch_size=batch_size,

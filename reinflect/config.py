@@ -66,6 +66,7 @@ class MnistConfig:
 
 PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCHEDULES = ("constant", "budget")
+SOURCE_ATTENTION_STYLES = ("input", "output")
 
 
 @dataclass
@@ -83,12 +84,23 @@ class MorphModelConfig:
     dropout: float = 0.0
     source_attention: bool = False  # ours: attention over the source characters
     source_attention_dim: int = 128  # its key/value size (ours)
+    # How the source context enters the decoder (SOURCE_ATTENTION_STYLES):
+    # "input": keyed by the previous state, into the GRU input and the output
+    # layer (like the tag attention); "output": keyed by the new state, into the
+    # output layer only (Luong et al. 2015 without input feeding), so training
+    # computes it for all steps at once after the recurrence.
+    source_attention_style: str = "input"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.word_dropout < 1.0:
             raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.dropout < 1.0:
             raise ReinflectError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if self.source_attention_style not in SOURCE_ATTENTION_STYLES:
+            raise ReinflectError(
+                "--source-attention-style must be one of "
+                f"{', '.join(SOURCE_ATTENTION_STYLES)}, got {self.source_attention_style!r}"
+            )
 
 
 @dataclass

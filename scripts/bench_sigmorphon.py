@@ -45,7 +45,14 @@ def dataset(a, lang: str, root: Path | None):
 
 
 def run_dir(a, lang: str, mode: str) -> Path:
-    return Path(a.runs) / f"{lang}_{mode}{'_srcattn' if a.source_attention else ''}"
+    return Path(a.runs) / f"{lang}_{mode}{_attention_tag(a)}"
+
+
+def _attention_tag(a) -> str:
+    """``_srcattn`` (style "input") or ``_srcattn_output``; empty without."""
+    if not a.source_attention:
+        return ""
+    return "_srcattn" + ("" if a.source_attention == "input" else f"_{a.source_attention}")
 
 
 def one(lang: str, mode: str, a, root: Path | None) -> dict:
@@ -69,7 +76,10 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
     mcfg = config.MorphModelConfig(
-        source_attention=a.source_attention, word_dropout=a.word_dropout, dropout=a.dropout
+        source_attention=bool(a.source_attention),
+        source_attention_style=a.source_attention or "input",
+        word_dropout=a.word_dropout,
+        dropout=a.dropout,
     )
     t0 = time.perf_counter()
     trainer = run.Trainer(
@@ -116,6 +126,7 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "setting": a.setting,
         "mode": mode,
         "source_attention": bool(a.source_attention),
+        "source_attention_style": a.source_attention,
         "dev_accuracy_beam8": plain["accuracy"],
         "dev_levenshtein_beam8": plain["levenshtein"],
         "dev_chrf_beam8": plain["chrf"],
@@ -175,7 +186,13 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--source-attention", action="store_true")
+    p.add_argument(
+        "--source-attention",
+        nargs="?",
+        const="input",
+        choices=config.SOURCE_ATTENTION_STYLES,
+        help="attend over the source characters, in this style (default input)",
+    )
     p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
     p.add_argument(
         "--setting",
@@ -238,7 +255,7 @@ def main() -> None:
         "results": rows,
         "table": table(rows),
     }
-    tag = "_".join(a.langs) + ("_srcattn" if a.source_attention else "")
+    tag = "_".join(a.langs) + _attention_tag(a)
     tag += "_standard" if a.setting == "standard" else ""
     tag = tag if a.dataset == "sigmorphon2016" else f"{a.dataset}_{a.setting or 'high'}_{tag}"
     path = Path(a.json or f"results/bench_sigmorphon_{tag}.json")

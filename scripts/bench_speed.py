@@ -52,7 +52,10 @@ def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
         train_path=root / f"{a.lang}-task3-train",
         dev_path=root / f"{a.lang}-task3-dev",
         out_dir=out,
-        model_cfg=config.MorphModelConfig(source_attention=a.source_attention),
+        model_cfg=config.MorphModelConfig(
+            source_attention=bool(a.source_attention),
+            source_attention_style=a.source_attention or "input",
+        ),
         train_cfg=config.MorphTrainConfig(
             supervised_only=supervised_only,
             batch_size=a.batch_size,
@@ -178,7 +181,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--precision", default="auto")
-    p.add_argument("--source-attention", action="store_true")
+    p.add_argument(
+        "--source-attention",
+        nargs="?",
+        const="input",
+        choices=config.SOURCE_ATTENTION_STYLES,
+        help="attend over the source characters, in this style (default input)",
+    )
     p.add_argument(
         "--average",
         type=float,

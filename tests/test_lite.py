@@ -14,15 +14,20 @@ from reinflect.errors import ReinflectError
 from reinflect.morph import inference, lite, run, tags
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["msved", "source-attention"])
+@pytest.fixture(scope="module", params=[None, "input", "output"])
 def toy_dir(request, tmp_path_factory):
+    """A toy model: MSVED, or with source attention in either style."""
     d = tmp_path_factory.mktemp("lite")
     train = write_rows(d / "toy-train", TOY)
     trainer = run.Trainer(
         train_path=train,
         dev_path=train,
         out_dir=d / "run",
-        model_cfg=config.MorphModelConfig(**SMALL, source_attention=request.param),
+        model_cfg=config.MorphModelConfig(
+            **SMALL,
+            source_attention=request.param is not None,
+            source_attention_style=request.param or "input",
+        ),
         train_cfg=config.MorphTrainConfig(
             batch_size=20, unlabeled_batch=20, max_steps=60, eval_every=30, wordfreq_words=0
         ),

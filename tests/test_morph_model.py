@@ -224,7 +224,7 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
         assert out[w][0].item() == pytest.approx(out[0.0][0].item() + w * kl_ys, rel=1e-5)
 
 
-@pytest.mark.parametrize("source_attention", [False, True])
+@pytest.mark.parametrize("source_attention", [None, "input", "output"])
 def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, source_attention):
     """objective.semi (one encoder and one decoder pass over labeled and unlabeled
     rows) gives labeled + w * unlabeled, each computed on its own with the same
@@ -236,7 +236,12 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
     model = morph_model.MSVED(
         vocab_size=len(trainer.vocab),
         tag_sizes=trainer.schema.sizes,
-        cfg=config.MorphModelConfig(**SMALL, word_dropout=0.0, source_attention=source_attention),
+        cfg=config.MorphModelConfig(
+            **SMALL,
+            word_dropout=0.0,
+            source_attention=source_attention is not None,
+            source_attention_style=source_attention or "input",
+        ),
     )
     cpu = torch.device("cpu")
     batch = run._collate(trainer.train_ds, list(range(6)), cpu)
@@ -270,14 +275,21 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
         assert torch.allclose(g, w, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("source_attention", [False, True])
+@pytest.mark.parametrize("source_attention", [None, "input", "output"])
 def test_decoder_step_matches_the_plain_formula(source_attention):
     """The precomputed-projection step equals the textbook one: dot-product
     attention over the tag vectors (and source states), torch's GRUCell on
-    [emb; z; contexts], and the output layer on [h; contexts]."""
+    [emb; z; contexts], and the output layer on [h; contexts]. In the "output"
+    style the source context is keyed by the new state and enters the output
+    layer only; teacher forcing, which attends for all steps at once after the
+    recurrence, equals the sum of the steps' log-probabilities."""
     from reinflect.morph import model as morph_model
 
-    cfg = config.MorphModelConfig(**SMALL, source_attention=source_attention)
+    cfg = config.MorphModelConfig(
+        **SMALL,
+        source_attention=source_attention is not None,
+        source_attention_style=source_attention or "input",
+    )
     m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
     B, L = 5, 7
     z = torch.randn(B, cfg.latent)
@@ -303,6 +315,7 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
     ctx = [attend(tags, m.tag_query(h0), tag_mask)]
     if source_attention:
         keys, values = m.src_key(states), m.src_value(states)
+    if source_attention == "input":
         ctx.append(attend(keys, m.src_query(h0), smask, values))
     ctx = torch.cat(ctx, -1)
     cell = torch.nn.GRUCell(cfg.char_embedding + cfg.latent + ctx.shape[-1], cfg.decoder_hidden)
@@ -312,10 +325,23 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
         cell.weight_hh.copy_(m.gru_hidden.weight)
         cell.bias_hh.copy_(m.gru_hidden.bias)
         expected_h = cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), h0)
+        if source_attention == "output":
+            ctx = torch.cat([ctx, attend(keys, m.src_query(expected_h), smask, values)], -1)
         expected_logp = torch.log_softmax(m.out(torch.cat([expected_h, ctx], -1)), -1)
         logp, new = m.decode_step(state, tokens)
-    assert torch.allclose(new["h"], expected_h, atol=1e-5)
-    assert torch.allclose(logp, expected_logp, atol=1e-5)
+        assert torch.allclose(new["h"], expected_h, atol=1e-5)
+        assert torch.allclose(logp, expected_logp, atol=1e-5)
+
+        targets = torch.cat([tokens[:, None], torch.randint(4, 12, (B, 3))], 1)
+        targets[1, 2:] = morph_model.PAD
+        stepped, s = torch.zeros(B), state
+        prev = torch.full((B,), morph_model.BOS)
+        for t in range(targets.shape[1]):
+            logp, s = m.decode_step(s, prev)
+            real = targets[:, t] != morph_model.PAD
+            stepped += logp.gather(1, targets[:, t : t + 1]).squeeze(1) * real
+            prev = targets[:, t]
+        assert torch.allclose(m.log_likelihood(state, targets), stepped, atol=1e-4)
 
 
 def _tiny_trainer(tmp_path, name, seed=0):

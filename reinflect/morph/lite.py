@@ -504,14 +504,21 @@ class LiteReinflector(Predictor):
             ctx = [a @ tag_vecs]
         else:  # no tag present: a zero context
             ctx = [np.zeros((len(h), tag_vecs.shape[1]), dtype=np.float32)]
-        if self.cfg.source_attention:
-            a = _softmax((h @ w["src_query.weight"].T) @ s["src_keys"].T)
-            ctx.append(a @ s["src_values"])
+        source = self.cfg.source_attention
+        before = source and self.cfg.source_attention_style == "input"
+        if before:  # keyed by the previous state, into the GRU input as well
+            ctx.append(self._source_context(s, h))
         c = np.concatenate(ctx, axis=1)
         gi = self._emb_in[tokens] + s["z_in"] + c @ w["gru_ctx.weight"].T
         h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
+        if source and not before:  # keyed by the new state, output layer only
+            c = np.concatenate([c, self._source_context(s, h)], axis=1)
         logits = np.concatenate([h, c], axis=1) @ w["out.weight"].T + w["out.bias"]
         return _log_softmax(logits), h
+
+    def _source_context(self, s: dict, h: np.ndarray) -> np.ndarray:
+        a = _softmax((h @ self.w["src_query.weight"].T) @ s["src_keys"].T)
+        return a @ s["src_values"]
 
     def _beam(self, s: dict, beam: int, max_length: int) -> list[tuple[list[int], float]]:
         """Beam search for one input, as :func:`reinflect.morph.decoding.beam_search`."""

@@ -12,7 +12,11 @@
   present tag vectors, keyed by the previous state], plus optionally (ours)
   attention over the source characters: bilinear scores and values in a
   small space (``source_attention_dim`` A), so a step reads B x L x A
-  numbers instead of B x L x 2H.
+  numbers instead of B x L x 2H. Style "input" keys it by the previous state
+  and feeds the context to the GRU and the output layer, like the tags; style
+  "output" keys it by the new state and feeds the output layer only (Luong et
+  al. 2015 without input feeding), so teacher forcing attends for all steps
+  at once after the recurrence.
 * Dropout (ours, ``cfg.dropout``; off by default): on the encoder's outputs and
   on the decoder states under the output layer, in training only.
 
@@ -63,7 +67,9 @@ class MSVED(nn.Module):
         self.init = nn.Linear(Z + T, D)
         self.tag_query = nn.Linear(D, T, bias=False)
         A = cfg.source_attention_dim
-        ctx = T + (A if cfg.source_attention else 0)
+        # The source context's columns: in the GRU input only for the "input" style.
+        src = A if cfg.source_attention else 0
+        self.src_in_step = cfg.source_attention and cfg.source_attention_style == "input"
         if cfg.source_attention:
             # score(h, s_j) = (W_q h) . (W_k s_j); value W_v s_j.
             self.src_query = nn.Linear(D, A, bias=False)
@@ -73,9 +79,9 @@ class MSVED(nn.Module):
         # blocks so the embedding and z parts are computed once per sequence.
         self.gru_emb = nn.Linear(E, 3 * D, bias=False)
         self.gru_z = nn.Linear(Z, 3 * D)
-        self.gru_ctx = nn.Linear(ctx, 3 * D, bias=False)
+        self.gru_ctx = nn.Linear(T + (src if self.src_in_step else 0), 3 * D, bias=False)
         self.gru_hidden = nn.Linear(D, 3 * D)
-        self.out = nn.Linear(D + ctx, vocab_size)
+        self.out = nn.Linear(D + T + src, vocab_size)
         # Column j of the present tag values belongs to dimension tag_group[j].
         group = torch.repeat_interleave(torch.arange(len(tag_sizes)), torch.tensor(tag_sizes) - 1)
         self.register_buffer(
@@ -191,11 +197,15 @@ class MSVED(nn.Module):
             if source is None:
                 raise ValueError("this model attends over the source: pass source=(states, mask)")
             states, mask = source
+            D = self.cfg.decoder_hidden
             state |= {
                 "src_keys": self.src_key(states),  # B x L x A
                 "src_values": self.src_value(states),  # B x L x A
                 "src_mask": mask,
-                "_src_proj": self._context_share(T, None),  # A x (3D + V)
+                # A x (3D + V) in the "input" style, A x V in the "output" one.
+                "_src_proj": self._context_share(T, None)
+                if self.src_in_step
+                else self.out.weight[:, D + T :].t(),
             }
         return state
 
@@ -222,13 +232,24 @@ class MSVED(nn.Module):
         scores = ((h @ state["_tag_keys"].t()) * state["y"]) @ group
         w = self._masked_softmax(scores, state["tag_mask"])
         ctx = ((w @ group.t()) * state["y"]) @ state["_tag_proj"]
-        if self.cfg.source_attention:
+        if self.src_in_step:
+            ctx = ctx + self._source_context(state, h)
+        return ctx
+
+    def _source_context(self, state, h: torch.Tensor) -> torch.Tensor:
+        """The source context's share (``_src_proj``) for states ``h``: ``B x D``
+        (one step) or ``B x T x D`` (all steps at once, the "output" style)."""
+        q = self.src_query(h)
+        if h.dim() == 2:
             # Broadcast products, not bmm: a batch of 1 x L products is slow on CPU.
-            scores = (state["src_keys"] * self.src_query(h).unsqueeze(1)).sum(-1)
+            scores = (state["src_keys"] * q.unsqueeze(1)).sum(-1)
             w = self._masked_softmax(scores, state["src_mask"])
             c = (w.unsqueeze(-1) * state["src_values"]).sum(1)  # B x A
-            ctx = ctx + c @ state["_src_proj"]
-        return ctx
+        else:
+            scores = q @ state["src_keys"].transpose(1, 2)  # B x T x L
+            w = self._masked_softmax(scores, state["src_mask"].unsqueeze(1))
+            c = w @ state["src_values"]  # B x T x A
+        return c @ state["_src_proj"]
 
     def _input_table(self) -> torch.Tensor:
         """The GRU input projection of every character's embedding, ``(V + 1) x 3D``;
@@ -263,6 +284,8 @@ class MSVED(nn.Module):
             logp, sub = self.decode_step(self.reorder(state, rows), tokens)
             return logp, {**state, "h": state["h"].index_copy(0, rows, sub["h"])}
         ctx_out, state = self._step(state, F.embedding(tokens, state["_inputs"]))
+        if self.cfg.source_attention and not self.src_in_step:
+            ctx_out = ctx_out + self._source_context(state, state["h"])
         return F.log_softmax(self._logits(state["h"], ctx_out), dim=-1), state
 
     @staticmethod
@@ -299,7 +322,10 @@ class MSVED(nn.Module):
             ctx_out, state = self._step(state, F.embedding(prev_t, table))
             hs.append(state["h"])
             outs.append(ctx_out)
-        logits = self._logits(self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1))
+        hs, outs = self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1)
+        if self.cfg.source_attention and not self.src_in_step:
+            outs = outs + self._source_context(state, hs)
+        logits = self._logits(hs, outs)
         logp = F.log_softmax(logits, dim=-1)
         token_logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         return (token_logp * (targets != PAD).to(token_logp.dtype)).sum(-1)
