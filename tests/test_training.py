@@ -140,6 +140,41 @@ def test_batch_stream_resumes_mid_pass_and_shards_by_rank():
     assert sorted(parts[0] + parts[1]) == sorted(whole) and not set(parts[0]) & set(parts[1])
 
 
+def test_length_matched_batches_fit_the_limit_and_cover_each_pass_once():
+    """take(limit) returns the longest batch of the window that fits (or the
+    shortest when none does), takes every batch once a pass, and resumes with
+    the reordered pass."""
+    lengths = [(i * 7) % 23 + 1 for i in range(400)]
+    s = data.BatchStream(lengths, 8, seed=5, window=6)
+    n = len(s.batches)
+    limits = [(i * 5) % 20 + 4 for i in range(2 * n)]
+    taken, fitted, possible = [], 0, 0
+    for limit in limits[:n]:
+        ahead = {s.longest[s.order[j]] for j in range(s.pos, min(s.pos + 6, n))}
+        batch = s.take(limit)
+        taken.append(batch)
+        got = max(lengths[i] for i in batch)
+        assert got == s.last_length
+        if any(a <= limit for a in ahead):
+            possible += 1
+            fitted += got <= limit
+            assert got == max(a for a in ahead if a <= limit)
+        else:
+            assert got == min(ahead)
+    assert fitted == possible > n // 2
+    assert sorted(i for b in taken for i in b) == list(range(len(lengths)))  # one pass
+    for limit in limits[n : n + 5]:  # into the second pass, then resume
+        s.take(limit)
+    state = s.state_dict()
+    want = [s.take(limit) for limit in limits[n + 5 :]]
+    r = data.BatchStream(lengths, 8, seed=5, window=6)
+    r.load_state_dict(state)
+    assert [r.take(limit) for limit in limits[n + 5 :]] == want
+    # Without a limit the order is the shuffled one of bucket_batches.
+    plain = data.BatchStream(lengths, 8, seed=5)
+    assert [next(plain) for _ in range(n)] == plain.batches
+
+
 def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monkeypatch, caplog):
     real = run.objective.semi  # the trainer is semi-supervised
     calls = {"n": 0}

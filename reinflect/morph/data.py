@@ -89,38 +89,73 @@ class BatchStream:
     """Bucketed batches forever, reshuffled on every pass, with a position that a
     checkpoint can save and restore exactly (``state_dict``).
 
+    ``take(limit)`` matches lengths: of the next ``window`` batches of the pass it
+    takes the longest whose longest item fits ``limit`` (the shortest if none
+    does), so that the unlabeled words of an update pad the labeled batch they
+    are decoded with as little as possible. Every batch is still taken once a
+    pass, in an order that departs from the shuffled one only within the window.
+
     Under data parallelism every rank draws the same global batches (same seed)
-    and keeps its own share, rows ``rank::world``.
+    and keeps its own share, rows ``rank::world``; ``last_length`` is the longest
+    item of the last global batch, the same on every rank.
     """
 
     def __init__(
-        self, lengths: Sequence[int], batch_size: int, *, seed: int, rank: int = 0, world: int = 1
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        *,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+        window: int = 32,
     ) -> None:
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.rank, self.world = rank, world
+        self.window = window
         self.gen = torch.Generator().manual_seed(seed)
+        self.last_length = 0
         self._new_pass()
 
     def _new_pass(self) -> None:
         self.pass_rng = self.gen.get_state()
         self.batches = bucket_batches(self.lengths, self.batch_size, generator=self.gen)
+        self.longest = [max(self.lengths[i] for i in b) for b in self.batches]
+        self.order = list(range(len(self.batches)))  # the pass's order, as taken so far
         self.pos = 0
 
     def __iter__(self) -> BatchStream:
         return self
 
     def __next__(self) -> list[int]:
+        return self.take()
+
+    def take(self, limit: int | None = None) -> list[int]:
+        """The next batch (this rank's share); with ``limit``, length-matched."""
         if self.pos >= len(self.batches):
             self._new_pass()
-        batch = self.batches[self.pos]
+        if limit is not None:
+            ahead = range(self.pos, min(self.pos + self.window, len(self.order)))
+            longest = [self.longest[self.order[j]] for j in ahead]
+            fits = [j for j, n in zip(ahead, longest, strict=True) if n <= limit]
+            j = (
+                max(fits, key=lambda j: self.longest[self.order[j]])
+                if fits
+                else ahead[longest.index(min(longest))]
+            )
+            o = self.order
+            o[self.pos], o[j] = o[j], o[self.pos]
+        k = self.order[self.pos]
         self.pos += 1
-        return batch[self.rank :: self.world]
+        self.last_length = self.longest[k]
+        return self.batches[k][self.rank :: self.world]
 
     def state_dict(self) -> dict:
-        return {"pass_rng": self.pass_rng, "pos": self.pos}
+        return {"pass_rng": self.pass_rng, "pos": self.pos, "order": list(self.order)}
 
     def load_state_dict(self, state: dict) -> None:
         self.gen.set_state(state["pass_rng"])
         self._new_pass()
         self.pos = state["pos"]
+        self.order = list(state.get("order", self.order))  # older checkpoints: unmatched

@@ -424,7 +424,9 @@ class Trainer:
         )
         batch = self._labeled_batch(next(self.lab_stream))
         ub = (
-            _collate(self.unl_ds, next(self.unl_stream), self.device)
+            # Unlabeled words no longer than the labeled batch, where they can be:
+            # the joint pass decodes all rows to the longest of them.
+            _collate(self.unl_ds, self.unl_stream.take(self.lab_stream.last_length), self.device)
             if self.unl_stream is not None
             else None
         )
