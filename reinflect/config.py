@@ -69,6 +69,23 @@ LR_SCHEDULES = ("constant", "budget")
 SOURCE_ATTENTION_STYLES = ("input", "output")
 
 
+def add_source_attention_option(parser) -> None:
+    """The benchmark scripts' ``--source-attention [STYLE]`` (argparse): off, or
+    on in STYLE ("input" when none is given); see :func:`source_attention`."""
+    parser.add_argument(
+        "--source-attention",
+        nargs="?",
+        const="input",
+        choices=SOURCE_ATTENTION_STYLES,
+        help="attend over the source characters, in this style (default input)",
+    )
+
+
+def source_attention(style: str | None) -> dict:
+    """MorphModelConfig arguments for source attention in ``style`` (None: off)."""
+    return {"source_attention": style is not None, "source_attention_style": style or "input"}
+
+
 @dataclass
 class MorphModelConfig:
     """MSVED's architecture (Zhou & Neubig 2017; DESIGN.md section 2)."""

@@ -76,8 +76,7 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
     mcfg = config.MorphModelConfig(
-        source_attention=bool(a.source_attention),
-        source_attention_style=a.source_attention or "input",
+        **config.source_attention(a.source_attention),
         word_dropout=a.word_dropout,
         dropout=a.dropout,
     )
@@ -186,13 +185,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--source-attention",
-        nargs="?",
-        const="input",
-        choices=config.SOURCE_ATTENTION_STYLES,
-        help="attend over the source characters, in this style (default input)",
-    )
+    config.add_source_attention_option(p)
     p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
     p.add_argument(
         "--setting",

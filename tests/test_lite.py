@@ -25,8 +25,7 @@ def toy_dir(request, tmp_path_factory):
         out_dir=d / "run",
         model_cfg=config.MorphModelConfig(
             **SMALL,
-            source_attention=request.param is not None,
-            source_attention_style=request.param or "input",
+            **config.source_attention(request.param),
         ),
         train_cfg=config.MorphTrainConfig(
             batch_size=20, unlabeled_batch=20, max_steps=60, eval_every=30, wordfreq_words=0

@@ -239,8 +239,7 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
         cfg=config.MorphModelConfig(
             **SMALL,
             word_dropout=0.0,
-            source_attention=source_attention is not None,
-            source_attention_style=source_attention or "input",
+            **config.source_attention(source_attention),
         ),
     )
     cpu = torch.device("cpu")
@@ -287,8 +286,7 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
 
     cfg = config.MorphModelConfig(
         **SMALL,
-        source_attention=source_attention is not None,
-        source_attention_style=source_attention or "input",
+        **config.source_attention(source_attention),
     )
     m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
     B, L = 5, 7

@@ -237,8 +237,9 @@ class MSVED(nn.Module):
         return ctx
 
     def _source_context(self, state, h: torch.Tensor) -> torch.Tensor:
-        """The source context's share (``_src_proj``) for states ``h``: ``B x D``
-        (one step) or ``B x T x D`` (all steps at once, the "output" style)."""
+        """The source context's share of what ``_src_proj`` feeds (GRU input and
+        logits, or logits only) for states ``h``: ``B x D`` (one step) or
+        ``B x T x D`` (all steps at once, the "output" style)."""
         q = self.src_query(h)
         if h.dim() == 2:
             # Broadcast products, not bmm: a batch of 1 x L products is slow on CPU.
