@@ -8,6 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from reinflect import cli, config
+from reinflect.errors import ReinflectError
 from reinflect.morph import decoding, inference, objective, run
 
 runner = CliRunner()
@@ -184,6 +185,10 @@ def test_cli_train_defaults_are_the_config_defaults():
     assert (params["kl_delay"], params["kl_rate"], params["kl_cap"]) == (kl.delay, kl.rate, kl.cap)
     assert params["kl_schedule"] == kl.kind
     assert {k.value for k in cli.KLKind} == set(schedules.KL_KINDS)
+    assert params["source_attention_style"].value == mcfg.source_attention_style
+    assert {k.value for k in cli.AttentionStyle} == set(config.SOURCE_ATTENTION_STYLES)
+    with pytest.raises(ReinflectError, match="--source-attention-style must be one of input"):
+        config.MorphModelConfig(source_attention_style="sideways")
 
 
 def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
@@ -191,6 +196,7 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     args = ["train", "--train", str(train), "--dev", str(dev), "--out", str(tmp_path / "r")]
     opts = ["--kl-schedule", "constant", "--kl-cap", "0.5", "--unlabeled-weight", "0.3"]
     opts += ["--y-kl-weight", "0.7", "--hallucinate", "0.5"]
+    opts += ["--source-attention", "--source-attention-style", "output"]
     res = runner.invoke(
         cli.app,
         [*args, *opts, "--wordfreq-words", "0", "--max-steps", "2", "--eval-every", "2"],
@@ -201,6 +207,8 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     assert saved["unlabeled_weight"] == 0.3 and saved["wordfreq_words"] == 0
     assert saved["hallucinate"] == 0.5
     assert saved["y_kl_weight"] == 0.7
+    model_cfg = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["model_config"]
+    assert model_cfg["source_attention"] and model_cfg["source_attention_style"] == "output"
     logged = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").open()]
     assert logged[0]["kl_weight"] == 0.5
     res = runner.invoke(cli.app, [*args, "--kl-schedule", "steep"])
