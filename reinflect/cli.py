@@ -364,6 +364,14 @@ def morph_train(
             help="Hallucinated pairs (stem consonants redrawn) per real pair (ours); 0: none."
         ),
     ] = 0.0,
+    match_unlabeled_lengths: Annotated[
+        bool,
+        typer.Option(
+            "--match-unlabeled-lengths",
+            help="Length-match each update's unlabeled words to its labeled batch: faster "
+            "updates, not proven as good (ours).",
+        ),
+    ] = False,
     batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
     unlabeled_weight: Annotated[
         float, typer.Option(help="Weight of the unlabeled (MSVAE) term.", min=0.0)
@@ -458,6 +466,7 @@ def morph_train(
         kl=schedules.KLSchedule(kind=kl_schedule.value, delay=kl_delay, rate=kl_rate, cap=kl_cap),
         supervised_only=supervised_only,
         hallucinate=hallucinate,
+        match_unlabeled_lengths=match_unlabeled_lengths,
         max_steps=max_steps,
         max_minutes=minutes,
         eval_every=eval_every,

@@ -6,8 +6,8 @@
 
 Parts:
 - ``train``: labeled pairs per second of the MSVED update (default sizes and
-  batch 64), with the unlabeled stream on (length-matched to the labeled
-  batch, as training does, and unmatched) and with ``--supervised-only``:
+  batch 64), with the unlabeled stream on (as training does by default, and
+  length-matched, ``--match-unlabeled-lengths``) and with ``--supervised-only``:
   from the median of ``--steps`` timed updates after ``--warmup`` ones, and
   over all of them.
 - ``decode``: words per second of greedy and beam-8 decoding of the dev
@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from reinflect import config, download, train
-from reinflect.morph import formats, inference, run, tags
+from reinflect.morph import data, formats, inference, run, tags
 
 
 def _sync(device: torch.device) -> None:
@@ -70,12 +70,11 @@ def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
 def bench_train(a, root: Path, out: Path) -> tuple[dict, run.Trainer]:
     result = {}
     trainer = None
-    # semi_unmatched: the unlabeled batches in their shuffled order, not matched to
-    # the labeled batch's length (a window of one batch), to time what matching saves.
-    for mode in ("semi", "semi_unmatched", "sup"):
+    # semi_matched: --match-unlabeled-lengths, to time what matching saves.
+    for mode in ("semi", "semi_matched", "sup"):
         trainer = _trainer(a, root, out / mode, supervised_only=(mode == "sup"))
-        if mode == "semi_unmatched":
-            trainer.unl_stream.window = 1
+        if mode == "semi_matched":
+            trainer.unl_stream.window = data.MATCH_WINDOW
         trainer.model.train()
         for _ in range(a.warmup):
             trainer.train_step()

@@ -178,6 +178,7 @@ def test_cli_train_defaults_are_the_config_defaults():
         "eval_every",
         "patience",
         "hallucinate",
+        "match_unlabeled_lengths",
     ):
         assert params[name] == getattr(tcfg, name), name
     assert (params["lr"], params["lr_schedule"], params["seed"]) == (tcfg.lr, tcfg.lr_schedule, 0)
@@ -197,6 +198,7 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     opts = ["--kl-schedule", "constant", "--kl-cap", "0.5", "--unlabeled-weight", "0.3"]
     opts += ["--y-kl-weight", "0.7", "--hallucinate", "0.5"]
     opts += ["--source-attention", "--source-attention-style", "output"]
+    opts += ["--match-unlabeled-lengths"]
     res = runner.invoke(
         cli.app,
         [*args, *opts, "--wordfreq-words", "0", "--max-steps", "2", "--eval-every", "2"],
@@ -206,7 +208,7 @@ def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
     assert saved["kl"]["kind"] == "constant" and saved["kl"]["cap"] == 0.5
     assert saved["unlabeled_weight"] == 0.3 and saved["wordfreq_words"] == 0
     assert saved["hallucinate"] == 0.5
-    assert saved["y_kl_weight"] == 0.7
+    assert saved["y_kl_weight"] == 0.7 and saved["match_unlabeled_lengths"]
     model_cfg = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["model_config"]
     assert model_cfg["source_attention"] and model_cfg["source_attention_style"] == "output"
     logged = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").open()]

@@ -85,14 +85,18 @@ def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+MATCH_WINDOW = 32  # batches looked ahead by a length-matched take (--match-unlabeled-lengths)
+
+
 class BatchStream:
     """Bucketed batches forever, reshuffled on every pass, with a position that a
     checkpoint can save and restore exactly (``state_dict``).
 
     ``take(limit)`` matches lengths: of the next ``window`` batches of the pass it
     takes the longest whose longest item fits ``limit`` (the shortest if none
-    does), so that the unlabeled words of an update pad the labeled batch they
-    are decoded with as little as possible. Every batch is still taken once a
+    does; a window of 1 keeps the shuffled order), so that the unlabeled words
+    of an update pad the labeled batch they are decoded with as little as
+    possible. Every batch is still taken once a
     pass, in an order that departs from the shuffled one only within the window.
 
     Under data parallelism every rank draws the same global batches (same seed)

@@ -247,6 +247,7 @@ class Trainer:
                 [len(w) for w in self.unl_ds["word"]],
                 self.tcfg.unlabeled_batch,
                 seed=self.tcfg.seed + 1,
+                window=data.MATCH_WINDOW if self.tcfg.match_unlabeled_lengths else 1,
                 **shard,
             )
             if self.unl_ds is not None
@@ -424,8 +425,9 @@ class Trainer:
         )
         batch = self._labeled_batch(next(self.lab_stream))
         ub = (
-            # Unlabeled words no longer than the labeled batch, where they can be:
-            # the joint pass decodes all rows to the longest of them.
+            # With --match-unlabeled-lengths, unlabeled words no longer than the
+            # labeled batch where they can be (the joint pass decodes all rows to
+            # the longest of them); otherwise the next batch of the pass.
             _collate(self.unl_ds, self.unl_stream.take(self.lab_stream.last_length), self.device)
             if self.unl_stream is not None
             else None
