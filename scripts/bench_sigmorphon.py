@@ -73,6 +73,7 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         y_kl_weight=a.y_kl_weight,
         average=a.average,
         hallucinate=a.hallucinate,
+        match_unlabeled_lengths=a.match_unlabeled_lengths,
         kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
     )
     mcfg = config.MorphModelConfig(
@@ -186,6 +187,11 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     config.add_source_attention_option(p)
+    p.add_argument(
+        "--match-unlabeled-lengths",
+        action="store_true",
+        help="length-match each update's unlabeled words to its labeled batch",
+    )
     p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
     p.add_argument(
         "--setting",

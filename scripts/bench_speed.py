@@ -70,7 +70,7 @@ def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
 def bench_train(a, root: Path, out: Path) -> tuple[dict, run.Trainer]:
     result = {}
     trainer = None
-    # semi_matched: --match-unlabeled-lengths, to time what matching saves.
+    # semi_matched: --match-unlabeled-lengths (its window), to time what matching saves.
     for mode in ("semi", "semi_matched", "sup"):
         trainer = _trainer(a, root, out / mode, supervised_only=(mode == "sup"))
         if mode == "semi_matched":

@@ -170,8 +170,11 @@ def test_length_matched_batches_fit_the_limit_and_cover_each_pass_once():
     r = data.BatchStream(lengths, 8, seed=5, window=6)
     r.load_state_dict(state)
     assert [r.take(limit) for limit in limits[n + 5 :]] == want
-    # Without a limit the order is the shuffled one of bucket_batches.
+    # Without a limit, or with a window of 1 (the default), the order is the
+    # shuffled one of bucket_batches.
     plain = data.BatchStream(lengths, 8, seed=5)
+    assert [plain.take(3) for _ in range(n)] == plain.batches
+    plain = data.BatchStream(lengths, 8, seed=5, window=6)
     assert [next(plain) for _ in range(n)] == plain.batches
 
 

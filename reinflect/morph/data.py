@@ -92,11 +92,11 @@ class BatchStream:
     """Bucketed batches forever, reshuffled on every pass, with a position that a
     checkpoint can save and restore exactly (``state_dict``).
 
-    ``take(limit)`` matches lengths: of the next ``window`` batches of the pass it
-    takes the longest whose longest item fits ``limit`` (the shortest if none
-    does; a window of 1 keeps the shuffled order), so that the unlabeled words
-    of an update pad the labeled batch they are decoded with as little as
-    possible. Every batch is still taken once a
+    With a ``window`` above 1 (``MATCH_WINDOW`` for --match-unlabeled-lengths),
+    ``take(limit)`` matches lengths: of the next ``window`` batches of the pass
+    it takes the longest whose longest item fits ``limit`` (the shortest if none
+    does), so that the unlabeled words of an update pad the labeled batch they
+    are decoded with as little as possible. Every batch is still taken once a
     pass, in an order that departs from the shuffled one only within the window.
 
     Under data parallelism every rank draws the same global batches (same seed)
@@ -112,7 +112,7 @@ class BatchStream:
         seed: int,
         rank: int = 0,
         world: int = 1,
-        window: int = 32,
+        window: int = 1,
     ) -> None:
         self.lengths = list(lengths)
         self.batch_size = batch_size
@@ -139,16 +139,11 @@ class BatchStream:
         """The next batch (this rank's share); with ``limit``, length-matched."""
         if self.pos >= len(self.batches):
             self._new_pass()
-        if limit is not None:
-            ahead = range(self.pos, min(self.pos + self.window, len(self.order)))
-            longest = [self.longest[self.order[j]] for j in ahead]
-            fits = [j for j, n in zip(ahead, longest, strict=True) if n <= limit]
-            j = (
-                max(fits, key=lambda j: self.longest[self.order[j]])
-                if fits
-                else ahead[longest.index(min(longest))]
-            )
+        if limit is not None and self.window > 1:
             o = self.order
+            ahead = range(self.pos, min(self.pos + self.window, len(o)))
+            fits = [j for j in ahead if self.longest[o[j]] <= limit]
+            j = (max if fits else min)(fits or ahead, key=lambda j: self.longest[o[j]])
             o[self.pos], o[j] = o[j], o[self.pos]
         k = self.order[self.pos]
         self.pos += 1

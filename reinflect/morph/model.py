@@ -70,6 +70,7 @@ class MSVED(nn.Module):
         # The source context's columns: in the GRU input only for the "input" style.
         src = A if cfg.source_attention else 0
         self.src_in_step = cfg.source_attention and cfg.source_attention_style == "input"
+        self.src_at_output = cfg.source_attention and not self.src_in_step
         if cfg.source_attention:
             # score(h, s_j) = (W_q h) . (W_k s_j); value W_v s_j.
             self.src_query = nn.Linear(D, A, bias=False)
@@ -285,7 +286,7 @@ class MSVED(nn.Module):
             logp, sub = self.decode_step(self.reorder(state, rows), tokens)
             return logp, {**state, "h": state["h"].index_copy(0, rows, sub["h"])}
         ctx_out, state = self._step(state, F.embedding(tokens, state["_inputs"]))
-        if self.cfg.source_attention and not self.src_in_step:
+        if self.src_at_output:
             ctx_out = ctx_out + self._source_context(state, state["h"])
         return F.log_softmax(self._logits(state["h"], ctx_out), dim=-1), state
 
@@ -324,7 +325,7 @@ class MSVED(nn.Module):
             hs.append(state["h"])
             outs.append(ctx_out)
         hs, outs = self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1)
-        if self.cfg.source_attention and not self.src_in_step:
+        if self.src_at_output:
             outs = outs + self._source_context(state, hs)
         logits = self._logits(hs, outs)
         logp = F.log_softmax(logits, dim=-1)
