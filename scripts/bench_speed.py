@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from reinflect import config, download, train
-from reinflect.morph import data, formats, inference, run, tags
+from reinflect.morph import formats, inference, run, tags
 
 
 def _sync(device: torch.device) -> None:
@@ -49,14 +49,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
+def _trainer(a, root: Path, out: Path, mode: str) -> run.Trainer:
     return run.Trainer(
         train_path=root / f"{a.lang}-task3-train",
         dev_path=root / f"{a.lang}-task3-dev",
         out_dir=out,
         model_cfg=config.MorphModelConfig(**config.source_attention(a.source_attention)),
         train_cfg=config.MorphTrainConfig(
-            supervised_only=supervised_only,
+            supervised_only=mode == "sup",
+            match_unlabeled_lengths=mode == "semi_matched",
             batch_size=a.batch_size,
             unlabeled_batch=a.batch_size,
             device=a.device,
@@ -70,11 +71,9 @@ def _trainer(a, root: Path, out: Path, *, supervised_only: bool) -> run.Trainer:
 def bench_train(a, root: Path, out: Path) -> tuple[dict, run.Trainer]:
     result = {}
     trainer = None
-    # semi_matched: --match-unlabeled-lengths (its window), to time what matching saves.
+    # semi_matched: --match-unlabeled-lengths, to time what matching saves.
     for mode in ("semi", "semi_matched", "sup"):
-        trainer = _trainer(a, root, out / mode, supervised_only=(mode == "sup"))
-        if mode == "semi_matched":
-            trainer.unl_stream.window = data.MATCH_WINDOW
+        trainer = _trainer(a, root, out / mode, mode)
         trainer.model.train()
         for _ in range(a.warmup):
             trainer.train_step()
@@ -213,7 +212,7 @@ def main() -> None:
         report["train"], trainer = bench_train(a, root, tmp)
     model_dir = Path(a.model) if a.model else None
     if model_dir is None and ({"decode", "cli"} & set(a.parts)):
-        trainer = trainer or _trainer(a, root, tmp / "semi", supervised_only=False)
+        trainer = trainer or _trainer(a, root, tmp / "semi", "semi")
         t0 = time.perf_counter()
         for _ in range(a.decode_train_steps):
             trainer.train_step()
