@@ -229,6 +229,11 @@ def data_list(
 
 
 DEFAULT_MODEL = Path("runs/default")
+MODELS = typer.Option(
+    help="Run directory or model.pt; repeat it to predict with an ensemble of models "
+    "trained on the same data.",
+    show_default=str(DEFAULT_MODEL),
+)
 SAMPLE_MINUTES = 9.5  # the zero-argument run stays under 10 minutes with its set-up
 # The sample built by scripts/make_english_data.py, beside the package in a checkout.
 ENGLISH_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "english"
@@ -551,13 +556,24 @@ def _reinflector(model: Path, *, lite_ok: bool = False):
     return r
 
 
+def _predictor(models: list[Path] | None, *, lite_ok: bool = False):
+    """The model of ``--model`` (see :func:`_reinflector`), or the ensemble of
+    several (torch: the numpy engine decodes one model only)."""
+    models = models or [DEFAULT_MODEL]
+    if len(models) == 1:
+        return _reinflector(models[0], lite_ok=lite_ok)
+    from reinflect.morph import ensemble
+
+    return _guard(ensemble.Ensemble, [_reinflector(m) for m in models], list(map(str, models)))
+
+
 @app.command("predict")
 def morph_predict(
     word: Annotated[str | None, typer.Argument(help="The source word form.")] = None,
     tags_: Annotated[
         str | None, typer.Option("--tags", help="Target tags, full or partial (PST).")
     ] = None,
-    model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
+    model: Annotated[list[Path] | None, MODELS] = None,
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     nbest: Annotated[int, typer.Option(min=1, help="Hypotheses to print.")] = 1,
     rerank: Annotated[float | None, RERANK] = None,
@@ -578,7 +594,7 @@ def morph_predict(
     if input_ is not None:
         if output is None:
             raise _fail("--input needs --output", 2)
-        r = _reinflector(model)
+        r = _predictor(model)
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
         bundles = _guard(r.file_bundles, examples, input_)
@@ -590,7 +606,7 @@ def morph_predict(
         raise _fail("give WORD and --tags, or --input FILE --output FILE", 2)
     if nbest > beam:
         raise _fail(f"--nbest {nbest} is more than --beam {beam}: raise --beam", 2)
-    r = _reinflector(model, lite_ok=True)
+    r = _predictor(model, lite_ok=True)
     bundle, partial = _guard(r.target_bundle, word, tags_)
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
@@ -602,11 +618,11 @@ def morph_predict(
 @app.command("analyze")
 def morph_analyze(
     word: Annotated[str, typer.Argument(help="A word form.")],
-    model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
+    model: Annotated[list[Path] | None, MODELS] = None,
     top: Annotated[int, typer.Option(min=1, help="Bundles to show.")] = 5,
 ) -> None:
     """The most probable tag bundles of WORD under q(y|x)."""
-    r = _reinflector(model, lite_ok=True)
+    r = _predictor(model, lite_ok=True)
     for bundle, p in r.analyze(word, top=top):
         typer.echo(f"{p:.4f}\t{r.render(bundle)}")
 
@@ -618,7 +634,7 @@ def morph_evaluate(
     lang: Annotated[str | None, typer.Option(help="With --dataset: the language.")] = None,
     task: Annotated[int, TASK] = 3,
     setting: Annotated[str | None, SETTING] = None,
-    model: Annotated[Path, typer.Option(help="Run directory or model.pt.")] = DEFAULT_MODEL,
+    model: Annotated[list[Path] | None, MODELS] = None,
     beam: Annotated[int, typer.Option(min=1, help="Beam size (1 = greedy).")] = 8,
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
@@ -637,7 +653,7 @@ def morph_evaluate(
         raise _fail("give --gold FILE or --dataset NAME --lang L", 2)
     if dataset is not None:
         gold = _dataset_files(dataset, lang, task, setting)[1]
-    r = _reinflector(model)
+    r = _predictor(model)
     result = _guard(
         inference.evaluate,
         r,

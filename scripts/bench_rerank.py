@@ -5,6 +5,9 @@ three random halvings). Prints and saves JSON.
 
     python scripts/bench_rerank.py --model runs/german --dev DATA/german-task3-dev
 
+Several ``--model`` directories are scored as one ensemble (their mixture
+decodes; see ``reinflect.morph.ensemble``).
+
 Features, each with the grid of ``MorphTrainConfig``: ``plain`` (beam 8),
 ``tagger`` (weight and floor of log q(y|x')), ``tagger+roundtrip`` (and the
 weight of log p(x_s|x'), the model rebuilding the source from the hypothesis).
@@ -23,7 +26,7 @@ from pathlib import Path
 import torch
 
 from reinflect import config
-from reinflect.morph import formats, inference, lite
+from reinflect.morph import ensemble, formats, lite
 
 FEATURES = {
     "plain": ((0.0,), (None,), (0.0,)),
@@ -78,7 +81,9 @@ def evaluate(scored, targets, grids, *, splits: int = 3) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--model", required=True, help="run directory or model.pt")
+    p.add_argument(
+        "--model", required=True, nargs="+", help="run directory or model.pt (several: an ensemble)"
+    )
     p.add_argument("--dev", required=True, help="the dev file (with gold forms)")
     p.add_argument("--beam", type=int, default=8)
     p.add_argument("--threads", type=int, default=None)
@@ -86,7 +91,7 @@ def main() -> None:
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    r = inference.Reinflector.load(a.model)
+    r = ensemble.load(a.model)
     examples = formats.read(a.dev)
     bundles = r.file_bundles(examples, a.dev)
     sources, targets = [e.source for e in examples], [e.target for e in examples]
@@ -96,7 +101,7 @@ def main() -> None:
     scored = r.scored_beams(sources, bundles, beam=a.beam, roundtrip=True)
     t2 = time.perf_counter()
     result = {
-        "model": str(a.model),
+        "model": a.model[0] if len(a.model) == 1 else a.model,
         "dev": Path(a.dev).name,
         "rows": len(examples),
         "beam": a.beam,

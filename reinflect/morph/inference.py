@@ -67,26 +67,25 @@ class Reinflector(lite.Predictor):
 
     # -- public ----------------------------------------------------------------
 
-    @torch.inference_mode()
+    def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
+        """The decoder's start state for ``words`` and their target ``bundles``
+        (z = the posterior mean, as at test time)."""
+        states, mask, h = self._encode_words(words)
+        source = (states, mask) if self.model.cfg.source_attention else None
+        return self.model.start(self.model.posterior(h).mu, self._onehots(bundles), source)
+
     def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
-        results: list[list[tuple[str, float]]] = [[] for _ in words]
-        order = data.sorted_batches([len(w) for w in words], batch_size)
-        for idx in order:
-            states, mask, h = self._encode_words([words[i] for i in idx])
-            z = self.model.posterior(h).mu  # test time: z = mu
-            source = (states, mask) if self.model.cfg.source_attention else None
-            state = self.model.start(z, self._onehots([bundles[i] for i in idx]), source)
-            if beam == 1:
-                toks, scores = decoding.greedy(self.model, state, max_length=max_length)
-                for j, i in enumerate(idx):
-                    results[i] = [(self.vocab.decode(toks[j].tolist()), float(scores[j]))]
-            else:
-                hyps = decoding.beam_search(
-                    self.model, state, beam=beam, max_length=max_length, nbest=nbest
-                )
-                for j, i in enumerate(idx):
-                    results[i] = [(self.vocab.decode(ids), s) for ids, s in hyps[j]]
-        return results
+        return search(
+            self.model,
+            self.start,
+            self.vocab,
+            words,
+            bundles,
+            beam=beam,
+            nbest=nbest,
+            max_length=max_length,
+            batch_size=batch_size,
+        )
 
     def bundle_log_probs(
         self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 256
@@ -144,8 +143,32 @@ class Reinflector(lite.Predictor):
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
 
 
+@torch.inference_mode()
+def search(
+    decoder, start, v: vocab.Vocab, words, bundles, *, beam, nbest, max_length, batch_size
+) -> list[list[tuple[str, float]]]:
+    """Greedy (``beam`` 1) or beam search for each (word, bundle), in batches of
+    similar lengths: up to ``nbest`` (form, log-probability), best first.
+    ``decoder`` has ``decode_step`` and ``reorder`` (:mod:`~reinflect.morph.decoding`);
+    ``start(words, bundles)`` gives its start state for a batch."""
+    results: list[list[tuple[str, float]]] = [[] for _ in words]
+    for idx in data.sorted_batches([len(w) for w in words], batch_size):
+        state = start([words[i] for i in idx], [bundles[i] for i in idx])
+        if beam == 1:
+            toks, scores = decoding.greedy(decoder, state, max_length=max_length)
+            for j, i in enumerate(idx):
+                results[i] = [(v.decode(toks[j].tolist()), float(scores[j]))]
+        else:
+            hyps = decoding.beam_search(
+                decoder, state, beam=beam, max_length=max_length, nbest=nbest
+            )
+            for j, i in enumerate(idx):
+                results[i] = [(v.decode(ids), s) for ids, s in hyps[j]]
+    return results
+
+
 def evaluate(
-    reinflector: Reinflector,
+    reinflector: lite.Predictor,
     gold_path: str | os.PathLike,
     *,
     fmt: str | None = None,

@@ -1,0 +1,137 @@
+"""Ensembles decode with the mixture of their members' next-character
+distributions, predict as one model when the members agree, and refuse models
+trained on other data."""
+
+import math
+
+import pytest
+import torch
+from helpers import SMALL, TOY, write_rows
+from typer.testing import CliRunner
+
+from reinflect import cli, config
+from reinflect.errors import ReinflectError
+from reinflect.morph import ensemble, inference, run, tags, vocab
+from reinflect.morph.vocab import EOS
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    """Two toy models on the same data: seeds 0 and 1, the second with source
+    attention (members may differ in architecture)."""
+    d = tmp_path_factory.mktemp("ensemble")
+    train = write_rows(d / "toy-train", TOY)
+    dirs = []
+    for seed, attention in ((0, None), (1, "output")):
+        trainer = run.Trainer(
+            train_path=train,
+            dev_path=train,
+            out_dir=d / f"run{seed}",
+            model_cfg=config.MorphModelConfig(
+                **SMALL, word_dropout=0.0, **config.source_attention(attention)
+            ),
+            train_cfg=config.MorphTrainConfig(
+                batch_size=20,
+                unlabeled_batch=20,
+                max_steps=200,
+                eval_every=50,
+                wordfreq_words=0,
+                seed=seed,
+            ),
+            progress=False,
+        )
+        trainer.fit()
+        dirs.append(d / f"run{seed}")
+    return d, dirs
+
+
+def _inputs():
+    return [a for a, _, _ in TOY], [tags.parse(t) for _, t, _ in TOY]
+
+
+def test_an_ensemble_of_a_model_with_itself_predicts_as_the_model(members):
+    _, dirs = members
+    one = inference.Reinflector.load(dirs[1])
+    twice = ensemble.Ensemble([one, one])
+    words, bundles = _inputs()
+    for kw in (
+        {"beam": 1},
+        {"beam": 4, "nbest": 3, "rerank": 0.0},
+        {"beam": 4, "nbest": 3, "rerank": 1.0, "rerank_floor": 2.0, "rerank_roundtrip": 0.5},
+    ):
+        a, b = one.inflect(words, bundles, **kw), twice.inflect(words, bundles, **kw)
+        assert [[f for f, _ in h] for h in a] == [[f for f, _ in h] for h in b]
+        for ha, hb in zip(a, b, strict=True):
+            assert [s for _, s in ha] == pytest.approx([s for _, s in hb], abs=1e-4)
+    assert twice.analyze("walked", top=3) == [
+        (bundle, pytest.approx(p, abs=1e-5)) for bundle, p in one.analyze("walked", top=3)
+    ]
+
+
+@torch.inference_mode()
+def _step_log_probs(r: inference.Reinflector, word, bundle, ids: list[int]) -> torch.Tensor:
+    """Member ``r``'s next-character log-probabilities along ``ids`` (teacher forced),
+    one row per step."""
+    state = r.start([word], [bundle])
+    prev = torch.tensor([vocab.BOS])
+    rows = []
+    for t in ids:
+        logp, state = r.model.decode_step(state, prev)
+        rows.append(logp[0])
+        prev = torch.tensor([t])
+    return torch.stack(rows)
+
+
+def test_the_ensemble_decodes_by_the_mixture_of_its_members(members):
+    _, dirs = members
+    a, b = (inference.Reinflector.load(p) for p in dirs)
+    both = ensemble.Ensemble([a, b])
+    words, bundles = _inputs()
+    greedy = both.inflect(words, bundles, beam=1)
+    for word, bundle, ((form, score),) in zip(words, bundles, greedy, strict=True):
+        ids = both.vocab.encode(form) + [EOS]
+        mixture = torch.stack([_step_log_probs(r, word, bundle, ids) for r in (a, b)]).logsumexp(
+            0
+        ) - math.log(2)
+        # Greedy on the ensemble takes the mixture's most probable character each step,
+        assert mixture.argmax(-1).tolist() == ids
+        # and its score is the mixture's log-probability of the form.
+        expected = float(mixture.gather(1, torch.tensor(ids).unsqueeze(1)).sum())
+        assert score == pytest.approx(expected, abs=1e-4)
+
+
+def test_an_ensemble_of_models_that_learned_the_toy_task_gets_it_right(members):
+    d, dirs = members
+    both = ensemble.load(dirs)
+    result = inference.evaluate(both, d / "toy-train", beam=4)
+    assert result["accuracy"] == 100.0
+
+
+def test_members_trained_on_other_data_are_refused(members):
+    _, dirs = members
+    a, b = (inference.Reinflector.load(p) for p in dirs)
+    b.vocab = vocab.Vocab.build(["xyzw"])
+    with pytest.raises(ReinflectError, match="second has another character vocabulary than first"):
+        ensemble.Ensemble([a, b], ["first", "second"])
+    b = inference.Reinflector.load(dirs[1])
+    b.schema = tags.Schema.from_dict(a.schema.to_dict() | {"dimensions": ["POS"]})
+    with pytest.raises(ReinflectError, match="other tag dimensions or values"):
+        ensemble.Ensemble([a, b], ["first", "second"])
+
+
+def test_cli_predicts_and_evaluates_with_several_models(members, tmp_path):
+    d, dirs = members
+    models = [arg for p in dirs for arg in ("--model", str(p))]
+    res = runner.invoke(cli.app, ["predict", "walk", "--tags", "V;PST", *models])
+    assert res.exit_code == 0 and res.stdout.strip() == "walked"
+    res = runner.invoke(cli.app, ["evaluate", "--gold", str(d / "toy-train"), *models, "--json"])
+    assert res.exit_code == 0 and '"accuracy": 100.0' in res.stdout
+    res = runner.invoke(cli.app, ["analyze", "walked", *models, "--top", "1"])
+    assert res.exit_code == 0 and "PST" in res.stdout
+    missing = tmp_path / "none"
+    res = runner.invoke(
+        cli.app, ["predict", "walk", "--tags", "V;PST", *models, "--model", str(missing)]
+    )
+    assert res.exit_code == 1 and f"no trained model at {missing}" in res.stderr
