@@ -61,7 +61,7 @@ def _pieces(r: inference.Reinflector) -> list[str]:
     return [r.vocab.sp.id_to_piece(i) for i in range(len(r.vocab))]
 
 
-class Ensemble(lite.Predictor):
+class Ensemble(inference.TorchPredictor):
     """Several :class:`~reinflect.morph.inference.Reinflector` that predict as one."""
 
     def __init__(self, members: list[inference.Reinflector], names: list[str] | None = None):
@@ -93,19 +93,6 @@ class Ensemble(lite.Predictor):
 
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
         return EnsembleDecoder.join([r.start(words, bundles) for r in self.members])
-
-    def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
-        return inference.search(
-            self.decoder,
-            self.start,
-            self.vocab,
-            words,
-            bundles,
-            beam=beam,
-            nbest=nbest,
-            max_length=max_length,
-            batch_size=batch_size,
-        )
 
     def _mean(self, lists: list[list[float]]) -> list[float]:
         return [sum(xs) / len(xs) for xs in zip(*lists, strict=True)]

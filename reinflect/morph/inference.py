@@ -21,11 +21,40 @@ from reinflect.morph import model as morph_model
 KIND = lite.KIND
 
 
-class Reinflector(lite.Predictor):
+class TorchPredictor(lite.Predictor):
+    """Decoding with torch: batched greedy or beam search over ``self.decoder``
+    (``decode_step`` and ``reorder``, see :mod:`~reinflect.morph.decoding`)
+    from the start states of :meth:`start`."""
+
+    decoder: object
+
+    def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
+        """The decoder's start state for ``words`` and their target ``bundles``."""
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
+        results: list[list[tuple[str, float]]] = [[] for _ in words]
+        for idx in data.sorted_batches([len(w) for w in words], batch_size):
+            state = self.start([words[i] for i in idx], [bundles[i] for i in idx])
+            if beam == 1:
+                toks, scores = decoding.greedy(self.decoder, state, max_length=max_length)
+                for j, i in enumerate(idx):
+                    results[i] = [(self.vocab.decode(toks[j].tolist()), float(scores[j]))]
+            else:
+                hyps = decoding.beam_search(
+                    self.decoder, state, beam=beam, max_length=max_length, nbest=nbest
+                )
+                for j, i in enumerate(idx):
+                    results[i] = [(self.vocab.decode(ids), s) for ids, s in hyps[j]]
+        return results
+
+
+class Reinflector(TorchPredictor):
     """A trained MSVED (torch) with its vocabulary and tag schema."""
 
     def __init__(self, model: morph_model.MSVED, v: vocab.Vocab, schema: tags.Schema, device=None):
-        self.model = model.eval()
+        self.model = self.decoder = model.eval()
         self.vocab = v
         self.schema = schema
         # Inputs go where the model is, unless a device is named.
@@ -73,19 +102,6 @@ class Reinflector(lite.Predictor):
         states, mask, h = self._encode_words(words)
         source = (states, mask) if self.model.cfg.source_attention else None
         return self.model.start(self.model.posterior(h).mu, self._onehots(bundles), source)
-
-    def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
-        return search(
-            self.model,
-            self.start,
-            self.vocab,
-            words,
-            bundles,
-            beam=beam,
-            nbest=nbest,
-            max_length=max_length,
-            batch_size=batch_size,
-        )
 
     def bundle_log_probs(
         self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 256
@@ -141,30 +157,6 @@ class Reinflector(lite.Predictor):
     def tag_log_probs(self, word: str) -> list[list[float]]:
         _, _, h = self._encode_words([word])
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
-
-
-@torch.inference_mode()
-def search(
-    decoder, start, v: vocab.Vocab, words, bundles, *, beam, nbest, max_length, batch_size
-) -> list[list[tuple[str, float]]]:
-    """Greedy (``beam`` 1) or beam search for each (word, bundle), in batches of
-    similar lengths: up to ``nbest`` (form, log-probability), best first.
-    ``decoder`` has ``decode_step`` and ``reorder`` (:mod:`~reinflect.morph.decoding`);
-    ``start(words, bundles)`` gives its start state for a batch."""
-    results: list[list[tuple[str, float]]] = [[] for _ in words]
-    for idx in data.sorted_batches([len(w) for w in words], batch_size):
-        state = start([words[i] for i in idx], [bundles[i] for i in idx])
-        if beam == 1:
-            toks, scores = decoding.greedy(decoder, state, max_length=max_length)
-            for j, i in enumerate(idx):
-                results[i] = [(v.decode(toks[j].tolist()), float(scores[j]))]
-        else:
-            hyps = decoding.beam_search(
-                decoder, state, beam=beam, max_length=max_length, nbest=nbest
-            )
-            for j, i in enumerate(idx):
-                results[i] = [(v.decode(ids), s) for ids, s in hyps[j]]
-    return results
 
 
 def evaluate(
