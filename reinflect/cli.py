@@ -232,6 +232,7 @@ DEFAULT_MODEL = Path("runs/default")
 MODELS = typer.Option(
     help="Run directory or model.pt; repeat it to predict with an ensemble of models "
     "trained on the same data.",
+    metavar="PATH",
     show_default=str(DEFAULT_MODEL),
 )
 SAMPLE_MINUTES = 9.5  # the zero-argument run stays under 10 minutes with its set-up
