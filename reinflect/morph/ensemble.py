@@ -61,6 +61,15 @@ def _pieces(r: inference.Reinflector) -> list[str]:
     return [r.vocab.sp.id_to_piece(i) for i in range(len(r.vocab))]
 
 
+def _tag_space(r: inference.Reinflector) -> tuple:
+    d = r.schema.to_dict()
+    return d["dimensions"], d["values"], d["unimorph"]
+
+
+def _mean(lists: list[list[float]]) -> list[float]:
+    return [sum(xs) / len(xs) for xs in zip(*lists, strict=True)]
+
+
 class Ensemble(inference.TorchPredictor):
     """Several :class:`~reinflect.morph.inference.Reinflector` that predict as one."""
 
@@ -69,14 +78,14 @@ class Ensemble(inference.TorchPredictor):
             raise ValueError("an ensemble needs at least one model")
         names = names or [f"model {i + 1}" for i in range(len(members))]
         first = members[0]
+        pieces, space = _pieces(first), _tag_space(first)
         for r, name in zip(members[1:], names[1:], strict=True):
-            if _pieces(r) != _pieces(first):
+            if _pieces(r) != pieces:
                 raise ReinflectError(
                     f"{name} has another character vocabulary than {names[0]}: "
                     "ensemble only models trained on the same data"
                 )
-            a, b = r.schema.to_dict(), first.schema.to_dict()
-            if any(a[k] != b[k] for k in ("dimensions", "values", "unimorph")):
+            if _tag_space(r) != space:
                 raise ReinflectError(
                     f"{name} has other tag dimensions or values than {names[0]}: "
                     "ensemble only models trained on the same data"
@@ -87,15 +96,8 @@ class Ensemble(inference.TorchPredictor):
         self.rerank_roundtrip = first.rerank_roundtrip
         self.decoder = EnsembleDecoder(r.model for r in members)
 
-    @classmethod
-    def load(cls, paths: list[str | os.PathLike], device: str = "cpu") -> Ensemble:
-        return cls([inference.Reinflector.load(p, device) for p in paths], [str(p) for p in paths])
-
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
         return EnsembleDecoder.join([r.start(words, bundles) for r in self.members])
-
-    def _mean(self, lists: list[list[float]]) -> list[float]:
-        return [sum(xs) / len(xs) for xs in zip(*lists, strict=True)]
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
         per = [r.tag_log_probs(word) for r in self.members]  # member x dimension x value
@@ -106,20 +108,20 @@ class Ensemble(inference.TorchPredictor):
         ]
 
     def bundle_log_probs(self, words, bundles) -> list[float]:
-        return self._mean([r.bundle_log_probs(words, bundles) for r in self.members])
+        return _mean([r.bundle_log_probs(words, bundles) for r in self.members])
 
     def roundtrip_log_probs(self, sources, forms) -> list[float]:
-        return self._mean([r.roundtrip_log_probs(sources, forms) for r in self.members])
+        return _mean([r.roundtrip_log_probs(sources, forms) for r in self.members])
 
     def hypothesis_scores(self, sources, forms, bundles, *, roundtrip: bool):
         scores = [
             r.hypothesis_scores(sources, forms, bundles, roundtrip=roundtrip) for r in self.members
         ]
-        return self._mean([q for q, _ in scores]), self._mean([v for _, v in scores])
+        return _mean([q for q, _ in scores]), _mean([v for _, v in scores])
 
 
 def load(paths: list[str | os.PathLike], device: str = "cpu") -> lite.Predictor:
     """The model at the one path, or the ensemble of several."""
     if len(paths) == 1:
         return inference.Reinflector.load(paths[0], device)
-    return Ensemble.load(paths, device)
+    return Ensemble([inference.Reinflector.load(p, device) for p in paths], list(map(str, paths)))
