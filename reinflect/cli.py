@@ -231,7 +231,7 @@ def data_list(
 DEFAULT_MODEL = Path("runs/default")
 MODELS = typer.Option(
     help="Run directory or model.pt; repeat it to predict with an ensemble of models "
-    "trained on the same data.",
+    "trained on the same data, or name the folder 'reinflect ensemble' wrote.",
     metavar="PATH",
     show_default=str(DEFAULT_MODEL),
 )
@@ -558,14 +558,25 @@ def _reinflector(model: Path, *, lite_ok: bool = False):
 
 
 def _predictor(models: list[Path] | None, *, lite_ok: bool = False):
-    """The model of ``--model`` (see :func:`_reinflector`), or the ensemble of
-    several (torch: the numpy engine decodes one model only)."""
+    """The model of ``--model`` (see :func:`_reinflector`), the ensemble of
+    several, or the ensemble a manifest of ``reinflect ensemble`` names, with its
+    reranking weights (torch: the numpy engine decodes one model only)."""
+    from reinflect.morph import lite
+
     models = models or [DEFAULT_MODEL]
-    if len(models) == 1:
+    manifest = next((m for m in map(lite.ensemble_manifest, models) if m), None)
+    if manifest is None and len(models) == 1:
         return _reinflector(models[0], lite_ok=lite_ok)
     from reinflect.morph import ensemble
 
-    return _guard(ensemble.Ensemble, [_reinflector(m) for m in models], list(map(str, models)))
+    record = None
+    if manifest is not None:
+        if len(models) > 1:
+            raise _fail(f"{manifest} is an ensemble: give it as the only --model", 2)
+        models, record = _guard(ensemble.read_manifest, manifest)
+    r = _guard(ensemble.Ensemble, [_reinflector(m) for m in models], list(map(str, models)))
+    r.use_rerank(record)
+    return r
 
 
 @app.command("predict")
@@ -674,6 +685,66 @@ def morph_evaluate(
     )
     for tag, s in result.get("by_tag", {}).items():
         typer.echo(f"  {tag}\t{s['accuracy']:.2f}%\t{s['levenshtein']:.3f}\t{s['total']}")
+
+
+@app.command("ensemble")
+def morph_ensemble(
+    model: Annotated[
+        list[Path],
+        typer.Option(help="A run directory or model.pt; give two or more.", metavar="PATH"),
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the manifest, ensemble.json.")],
+    dev: Annotated[
+        Path | None, typer.Option(help="Labeled dev file to choose the reranking weights on.")
+    ] = None,
+    dataset: Annotated[str | None, DATASET] = None,
+    lang: Annotated[str | None, typer.Option(help="With --dataset: the language.")] = None,
+    task: Annotated[int, TASK] = 3,
+    setting: Annotated[str | None, SETTING] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Dev file format.")] = Format.auto,
+    skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
+) -> None:
+    """Bundle models trained on the same data into one: choose the ensemble's
+    reranking weights on dev (beam 8) and write OUT/ensemble.json; then --model OUT
+    predicts, analyzes and evaluates with the ensemble."""
+    from reinflect import config
+    from reinflect.morph import ensemble, formats, lite
+
+    if len(model) < 2:
+        raise _fail("give two or more --model", 2)
+    nested = next((m for m in model if lite.ensemble_manifest(m)), None)
+    if nested is not None:
+        raise _fail(f"{nested} is an ensemble: give its models as --model", 2)
+    if dev is not None and dataset is not None:
+        raise _fail("give --dev FILE or --dataset NAME --lang L, not both", 2)
+    if dataset is not None:
+        dev = _dataset_files(dataset, lang, task, setting)[1]
+    if dev is None:
+        raise _fail("give --dev FILE (or --dataset NAME --lang L) to choose the weights on", 2)
+    if (out / "model.pt").exists():
+        raise _fail(f"{out} holds a model (model.pt): write the ensemble to another --out", 2)
+    r = _predictor(model)
+    examples = _guard(formats.read, dev, _fmt(fmt), skip_bad=skip_bad_lines)
+    if any(e.target is None for e in examples):
+        raise _fail(f"{dev}: no gold forms to choose the weights on (a covered file?)")
+    t = config.MorphTrainConfig
+    record = r.tune_rerank(
+        [e.source for e in examples],
+        _guard(r.file_bundles, examples, dev),
+        [e.target for e in examples],
+        grid=t.rerank_grid,
+        floors=t.rerank_floors,
+        roundtrips=t.rerank_roundtrips,
+    )
+    record["dev"] = str(dev)
+    path = _guard(ensemble.write_manifest, out, model, record)
+    table = record["dev_accuracy_beam8"]
+    chosen = lite.grid_key(r.rerank, r.rerank_floor, r.rerank_roundtrip)
+    typer.echo(
+        f"dev accuracy (beam 8): {table[lite.grid_key(0.0, None)]:.2f}% plain, "
+        f"{table[chosen]:.2f}% reranked (weight {r.rerank:g}, floor {r.rerank_floor}, "
+        f"round trip {r.rerank_roundtrip:g}); wrote {path}"
+    )
 
 
 def main() -> None:

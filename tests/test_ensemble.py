@@ -135,3 +135,96 @@ def test_cli_predicts_and_evaluates_with_several_models(members, tmp_path):
         cli.app, ["predict", "walk", "--tags", "V;PST", *models, "--model", str(missing)]
     )
     assert res.exit_code == 1 and f"no trained model at {missing}" in res.stderr
+
+
+def test_cli_ensemble_writes_a_manifest_that_predicts_as_its_members(members, tmp_path):
+    d, dirs = members
+    gold = d / "toy-train"
+    models = [arg for p in dirs for arg in ("--model", str(p))]
+    out = tmp_path / "ens"
+    res = runner.invoke(cli.app, ["ensemble", *models, "--dev", str(gold), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "reranked" in res.stdout and str(out / "ensemble.json") in res.stdout
+    members_, record = ensemble.read_manifest(out / "ensemble.json")
+    assert [p.resolve() for p in members_] == [p.resolve() for p in dirs]
+    # The weights chosen on dev are the ones the ensemble tunes itself.
+    both = ensemble.load(dirs)
+    words, bundles = _inputs()
+    expected = both.tune_rerank(words, bundles, [t for _, _, t in TOY])
+    assert (record["weight"], record["floor"], record["roundtrip"]) == (
+        expected["weight"],
+        expected["floor"],
+        expected["roundtrip"],
+    )
+    loaded = ensemble.load([out])
+    assert (loaded.rerank, loaded.rerank_floor, loaded.rerank_roundtrip) == (
+        both.rerank,
+        both.rerank_floor,
+        both.rerank_roundtrip,
+    )
+    assert loaded.inflect(words, bundles) == both.inflect(words, bundles)
+    # --model OUT is the ensemble in every command.
+    res = runner.invoke(cli.app, ["evaluate", "--gold", str(gold), "--model", str(out), "--json"])
+    assert res.exit_code == 0 and '"accuracy": 100.0' in res.stdout
+    res = runner.invoke(cli.app, ["predict", "walk", "--tags", "V;PST", "--model", str(out)])
+    assert res.exit_code == 0 and res.stdout.strip() == "walked"
+
+
+def test_a_moved_ensemble_folder_finds_its_members(members, tmp_path):
+    """Members are stored relative to the manifest: the tree moves as one."""
+    import shutil
+
+    _, dirs = members
+    tree = tmp_path / "tree"
+    for p in dirs:
+        shutil.copytree(p, tree / p.name)
+    ensemble.write_manifest(tree / "ens", [tree / p.name for p in dirs], None)
+    shutil.move(tree, tmp_path / "moved")
+    e = ensemble.load([tmp_path / "moved" / "ens"])
+    first = inference.Reinflector.load(dirs[0])
+    # No record: the first member's weights.
+    assert (e.rerank, e.rerank_floor, e.rerank_roundtrip) == (
+        first.rerank,
+        first.rerank_floor,
+        first.rerank_roundtrip,
+    )
+    assert len(e.members) == 2
+    # A record: its weights, whatever the members' own.
+    record = {"weight": 2.0, "floor": 5.0, "roundtrip": 0.25}
+    ensemble.write_manifest(
+        tmp_path / "moved" / "ens", [tmp_path / "moved" / p.name for p in dirs], record
+    )
+    e = ensemble.load([tmp_path / "moved" / "ens" / "ensemble.json"])
+    assert (e.rerank, e.rerank_floor, e.rerank_roundtrip) == (2.0, 5.0, 0.25)
+
+
+def test_cli_ensemble_errors(members, tmp_path):
+    d, dirs = members
+    models = [arg for p in dirs for arg in ("--model", str(p))]
+    gold = str(d / "toy-train")
+    res = runner.invoke(cli.app, ["ensemble", "--model", str(dirs[0]), "--dev", gold, "--out", "x"])
+    assert res.exit_code == 2 and "two or more --model" in res.stderr
+    res = runner.invoke(cli.app, ["ensemble", *models, "--out", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "--dev FILE" in res.stderr
+    res = runner.invoke(cli.app, ["ensemble", *models, "--dev", gold, "--out", str(dirs[0])])
+    assert res.exit_code == 2 and "holds a model" in res.stderr
+    assert not (dirs[0] / "ensemble.json").exists()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "ensemble.json").write_text('{"members": []}')
+    res = runner.invoke(cli.app, ["predict", "walk", "--tags", "V;PST", "--model", str(bad)])
+    assert res.exit_code == 1
+    assert f"{bad / 'ensemble.json'}: not a reinflect ensemble manifest" in res.stderr
+    (bad / "ensemble.json").write_text("{")
+    res = runner.invoke(cli.app, ["evaluate", "--gold", gold, "--model", str(bad)])
+    assert res.exit_code == 1 and "cannot read the ensemble manifest" in res.stderr
+    ens = tmp_path / "ens"
+    ensemble.write_manifest(ens, [tmp_path / "gone", dirs[0]], None)
+    res = runner.invoke(cli.app, ["evaluate", "--gold", gold, "--model", str(ens)])
+    assert res.exit_code == 1 and "no trained model at" in res.stderr and "gone" in res.stderr
+    res = runner.invoke(cli.app, ["evaluate", "--gold", gold, "--model", str(ens), *models])
+    assert res.exit_code == 2 and "give it as the only --model" in res.stderr
+    res = runner.invoke(
+        cli.app, ["ensemble", "--model", str(ens), *models, "--dev", gold, "--out", "y"]
+    )
+    assert res.exit_code == 2 and "is an ensemble" in res.stderr

@@ -11,15 +11,23 @@ log p(x_s|x'), are the members' mean log-scores.
 Members must share the character vocabulary and the tag dimensions and values
 (the same training data gives the same ones); the first member gives the tag
 bundles seen in training and the reranking weights, unless others are passed.
+
+``reinflect ensemble`` chooses reranking weights for the ensemble itself on a
+dev file and writes them, with the members' paths (relative to it), to a
+manifest ``OUT/ensemble.json``; ``--model OUT`` (or :func:`load`) then loads
+the ensemble with those weights.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+from pathlib import Path
 
 import torch
 
+from reinflect import checkpoint
 from reinflect.errors import ReinflectError
 from reinflect.morph import inference, lite
 
@@ -96,6 +104,12 @@ class Ensemble(inference.TorchPredictor):
         self.rerank_roundtrip = first.rerank_roundtrip
         self.decoder = EnsembleDecoder(r.model for r in members)
 
+    def use_rerank(self, record: dict | None) -> None:
+        """Rerank with a stored record's weights (a manifest's); None keeps the
+        first member's."""
+        if record is not None:
+            self.rerank, self.rerank_floor, self.rerank_roundtrip = lite.stored_rerank(record)
+
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
         return EnsembleDecoder.join([r.start(words, bundles) for r in self.members])
 
@@ -120,8 +134,61 @@ class Ensemble(inference.TorchPredictor):
         return _mean([q for q, _ in scores]), _mean([v for _, v in scores])
 
 
+MANIFEST_KIND = "reinflect-ensemble"
+
+
+def write_manifest(out: str | os.PathLike, members: list, rerank: dict | None) -> Path:
+    """Write ``out/ensemble.json``: the members' paths relative to ``out`` (the
+    folder can move with its members) and the reranking record (as
+    :meth:`~reinflect.morph.lite.Predictor.tune_rerank` returns it; None: the
+    first member's weights). Returns the manifest's path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / lite.ENSEMBLE_MANIFEST
+    record = {
+        "kind": MANIFEST_KIND,
+        "members": [os.path.relpath(Path(m).resolve(), out.resolve()) for m in members],
+        "rerank": rerank,
+    }
+    text = json.dumps(record, indent=2) + "\n"
+    checkpoint.atomic_write(path, lambda f: f.write(text.encode()))
+    return path
+
+
+def read_manifest(path: str | os.PathLike) -> tuple[list[Path], dict | None]:
+    """The members' paths (resolved against the manifest's folder) and the
+    reranking record of an ensemble manifest."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ReinflectError(f"{path}: cannot read the ensemble manifest ({e})") from e
+    members = record.get("members") if isinstance(record, dict) else None
+    if (
+        not isinstance(members, list)
+        or record.get("kind") != MANIFEST_KIND
+        or not members
+        or not all(isinstance(m, str) for m in members)
+    ):
+        raise ReinflectError(
+            f"{path}: not a reinflect ensemble manifest (written by 'reinflect ensemble')"
+        )
+    paths = [path.parent / m for m in members]
+    nested = next((p for p in paths if lite.ensemble_manifest(p)), None)
+    if nested is not None:
+        raise ReinflectError(f"{path}: member {nested} is itself an ensemble; list its models")
+    return paths, record.get("rerank")
+
+
 def load(paths: list[str | os.PathLike], device: str = "cpu") -> lite.Predictor:
-    """The model at the one path, or the ensemble of several."""
-    if len(paths) == 1:
+    """The model at the one path, the ensemble of several, or the ensemble a
+    manifest (``reinflect ensemble``) names, with its reranking weights."""
+    manifest = lite.ensemble_manifest(paths[0]) if len(paths) == 1 else None
+    if manifest is not None:
+        paths, record = read_manifest(manifest)
+    elif len(paths) == 1:
         return inference.Reinflector.load(paths[0], device)
-    return Ensemble([inference.Reinflector.load(p, device) for p in paths], list(map(str, paths)))
+    e = Ensemble([inference.Reinflector.load(p, device) for p in paths], list(map(str, paths)))
+    if manifest is not None:
+        e.use_rerank(record)
+    return e

@@ -383,6 +383,19 @@ def companion(checkpoint_path: str | os.PathLike) -> Path | None:
     return npz if meta.get("checkpoint_sha256") == checkpoint.sha256_of(checkpoint_path) else None
 
 
+ENSEMBLE_MANIFEST = "ensemble.json"
+
+
+def ensemble_manifest(path: str | os.PathLike) -> Path | None:
+    """The ensemble manifest (``reinflect ensemble``) that ``path`` names: a run
+    directory holding ``ensemble.json``, or a ``.json`` file; None for anything
+    else (a model)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / ENSEMBLE_MANIFEST
+    return path if path.suffix == ".json" and path.is_file() else None
+
+
 # -- the model ----------------------------------------------------------------------
 
 
