@@ -707,8 +707,7 @@ def morph_ensemble(
     """Bundle models trained on the same data into one: choose the ensemble's
     reranking weights on dev (beam 8) and write OUT/ensemble.json; then --model OUT
     predicts, analyzes and evaluates with the ensemble."""
-    from reinflect import config
-    from reinflect.morph import ensemble, formats, lite
+    from reinflect.morph import ensemble, inference, lite
 
     if len(model) < 2:
         raise _fail("give two or more --model", 2)
@@ -724,17 +723,12 @@ def morph_ensemble(
     if (out / "model.pt").exists():
         raise _fail(f"{out} holds a model (model.pt): write the ensemble to another --out", 2)
     r = _predictor(model)
-    examples = _guard(formats.read, dev, _fmt(fmt), skip_bad=skip_bad_lines)
-    if any(e.target is None for e in examples):
-        raise _fail(f"{dev}: no gold forms to choose the weights on (a covered file?)")
-    t = config.MorphTrainConfig
+    examples = _guard(inference.read_gold, dev, _fmt(fmt), skip_bad=skip_bad_lines)
+    # The grid training tunes a model's weights on (lite.RERANK_GRID and the rest).
     record = r.tune_rerank(
         [e.source for e in examples],
         _guard(r.file_bundles, examples, dev),
         [e.target for e in examples],
-        grid=t.rerank_grid,
-        floors=t.rerank_floors,
-        roundtrips=t.rerank_roundtrips,
     )
     record["dev"] = str(dev)
     path = _guard(ensemble.write_manifest, out, model, record)

@@ -228,3 +228,14 @@ def test_cli_ensemble_errors(members, tmp_path):
         cli.app, ["ensemble", "--model", str(ens), *models, "--dev", gold, "--out", "y"]
     )
     assert res.exit_code == 2 and "is an ensemble" in res.stderr
+
+
+def test_cli_ensemble_needs_gold_forms(members, tmp_path):
+    _, dirs = members
+    covered = tmp_path / "covered"
+    covered.write_text("walk\tpos=V,tense=PST\nplay\tpos=V,tense=PST\n", encoding="utf-8")
+    models = [arg for p in dirs for arg in ("--model", str(p))]
+    out = tmp_path / "ens"
+    res = runner.invoke(cli.app, ["ensemble", *models, "--dev", str(covered), "--out", str(out)])
+    assert res.exit_code == 1 and f"{covered}:1: no gold form" in res.stderr
+    assert not out.exists()

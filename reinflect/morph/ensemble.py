@@ -184,11 +184,11 @@ def load(paths: list[str | os.PathLike], device: str = "cpu") -> lite.Predictor:
     """The model at the one path, the ensemble of several, or the ensemble a
     manifest (``reinflect ensemble``) names, with its reranking weights."""
     manifest = lite.ensemble_manifest(paths[0]) if len(paths) == 1 else None
+    record = None
     if manifest is not None:
         paths, record = read_manifest(manifest)
     elif len(paths) == 1:
         return inference.Reinflector.load(paths[0], device)
     e = Ensemble([inference.Reinflector.load(p, device) for p in paths], list(map(str, paths)))
-    if manifest is not None:
-        e.use_rerank(record)
+    e.use_rerank(record)
     return e

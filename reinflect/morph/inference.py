@@ -159,6 +159,17 @@ class Reinflector(TorchPredictor):
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
 
 
+def read_gold(
+    path: str | os.PathLike, fmt: str | None = None, *, skip_bad: bool = False
+) -> list[formats.Example]:
+    """The rows of a labeled file; an error naming the first row without a gold form."""
+    examples = formats.read(path, fmt, skip_bad=skip_bad)
+    missing = [e.line for e in examples if e.target is None]
+    if missing:
+        raise ReinflectError(f"{path}:{missing[0]}: no gold form (a covered file?)")
+    return examples
+
+
 def evaluate(
     reinflector: lite.Predictor,
     gold_path: str | os.PathLike,
@@ -173,10 +184,7 @@ def evaluate(
     ``decode`` goes to :meth:`~reinflect.morph.lite.Predictor.inflect` (``beam``,
     default 8; ``rerank``, ``rerank_floor``, ``rerank_roundtrip``, default the
     model's)."""
-    examples = formats.read(gold_path, fmt, skip_bad=skip_bad)
-    missing = [e.line for e in examples if e.target is None]
-    if missing:
-        raise ReinflectError(f"{gold_path}:{missing[0]}: no gold form (a covered file?)")
+    examples = read_gold(gold_path, fmt, skip_bad=skip_bad)
     bundles = reinflector.file_bundles(examples, gold_path)
     predicted = reinflector.predict_examples(examples, bundles, **decode)
     if predictions_path is not None:
