@@ -199,8 +199,12 @@ def data_fetch(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
-    """Download a data set from its public source (sha256-checked, resumable), or
-    copy it from --mirror / $REINFLECT_DATA_MIRROR. Test files are never fetched."""
+    """Download a data set from its public source, or copy it from a mirror.
+
+    Downloads are sha256-checked and resumable; --mirror (or
+    $REINFLECT_DATA_MIRROR) copies from a local folder instead. Test files are
+    never fetched.
+    """
     from reinflect import download
 
     counts = _guard(download.fetch, name, langs=lang, dest=dest, mirror=mirror, progress=progress)
@@ -430,7 +434,7 @@ def morph_train(
     """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt.
 
     With neither --train nor --dev it trains on the bundled English sample.
-    Under ``torchrun --nproc-per-node N -m reinflect train ...`` it trains data
+    Under "torchrun --nproc-per-node N -m reinflect train ..." it trains data
     parallel (gloo on CPU, nccl on CUDA). SIGINT/SIGTERM saves OUT/last.pt and
     exits 130/143; --resume continues exactly.
     """
@@ -657,8 +661,11 @@ def morph_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
-    """Accuracy, mean Levenshtein distance, chrF and counts on a gold file (with
-    --dataset: the dev file of --lang; test files are never read)."""
+    """Accuracy, mean Levenshtein distance, chrF and counts on a gold file.
+
+    With --dataset, the gold file is the dev file of --lang; test files are
+    never read.
+    """
     from reinflect.morph import inference
 
     if (gold is None) == (dataset is None):
@@ -704,9 +711,12 @@ def morph_ensemble(
     fmt: Annotated[Format, typer.Option("--format", help="Dev file format.")] = Format.auto,
     skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
-    """Bundle models trained on the same data into one: choose the ensemble's
-    reranking weights on dev (beam 8) and write OUT/ensemble.json; then --model OUT
-    predicts, analyzes and evaluates with the ensemble."""
+    """Bundle models trained on the same data into one, with its own reranking weights.
+
+    The weights are chosen on dev (beam 8) and written with the members' paths
+    to OUT/ensemble.json; then --model OUT predicts, analyzes and evaluates with
+    the ensemble.
+    """
     from reinflect.morph import ensemble, inference, lite
 
     if len(model) < 2:
