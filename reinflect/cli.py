@@ -325,6 +325,11 @@ def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip) -> dict:
     }
 
 
+def _nonempty(word: str) -> None:
+    if not word.strip():
+        raise _fail(f"WORD is empty ({word!r}): give a word form", 2)
+
+
 def _fmt(value: Format) -> str | None:
     return None if value == Format.auto else value.value
 
@@ -610,6 +615,8 @@ def morph_predict(
     if input_ is not None:
         if output is None:
             raise _fail("--input needs --output", 2)
+        if word is not None or tags_ is not None:
+            raise _fail("give WORD and --tags, or --input FILE --output FILE, not both", 2)
         r = _predictor(model)
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
@@ -620,6 +627,7 @@ def morph_predict(
         return
     if word is None or tags_ is None:
         raise _fail("give WORD and --tags, or --input FILE --output FILE", 2)
+    _nonempty(word)
     if nbest > beam:
         raise _fail(f"--nbest {nbest} is more than --beam {beam}: raise --beam", 2)
     r = _predictor(model, lite_ok=True)
@@ -638,6 +646,7 @@ def morph_analyze(
     top: Annotated[int, typer.Option(min=1, help="Bundles to show.")] = 5,
 ) -> None:
     """The most probable tag bundles of WORD under q(y|x)."""
+    _nonempty(word)
     r = _predictor(model, lite_ok=True)
     for bundle, p in r.analyze(word, top=top):
         typer.echo(f"{p:.4f}\t{r.render(bundle)}")

@@ -56,6 +56,15 @@ def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys):
     assert (
         code == 2 and one_line(err) == "error: give WORD and --tags, or --input FILE --output FILE"
     )
+    for args in (["predict", "", "--tags", "PST"], ["analyze", " "]):
+        code, _, err = call(monkeypatch, capsys, *args)
+        assert (
+            code == 2 and one_line(err) == f"error: WORD is empty ({args[1]!r}): give a word form"
+        )
+    code, _, err = call(
+        monkeypatch, capsys, "predict", "plays", "--input", "rows.tsv", "--output", "out.tsv"
+    )
+    assert code == 2 and one_line(err).endswith("--input FILE --output FILE, not both")
     code, _, err = call(monkeypatch, capsys, "predict", "plays", "--tags", "PST", "--beam", "x")
     assert code == 2 and "Invalid value for '--beam'" in one_line(err)
     assert "(see 'reinflect predict --help')" in err

@@ -24,6 +24,10 @@ def test_unknown_characters():
     assert v.encode("xq")[0] == vocab.UNK
     assert v.unknown_chars("quiz") == {"q", "i", "z"}  # u is in "null"
     assert v.knows("played")
+    assert v.knows("go went")  # a space seen in training is a character like any other
+    no_space = vocab.Vocab.build(["plays", "go"])
+    assert no_space.encode("go play")[2] == vocab.UNK
+    assert no_space.unknown_chars("go play") == {" "}
 
 
 alphabet = st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))

@@ -73,7 +73,8 @@ class Vocab:
 
     def unknown_chars(self, word: str) -> set[str]:
         """Characters of ``word`` the vocabulary does not know."""
-        return {c for c in word if self.sp.piece_to_id(c) == UNK and c != " "}
+        # sentencepiece stores a space as the piece "▁"
+        return {c for c in word if self.sp.piece_to_id("▁" if c == " " else c) == UNK}
 
     def knows(self, word: str) -> bool:
         return not self.unknown_chars(word)
