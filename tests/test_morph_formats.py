@@ -72,6 +72,10 @@ def test_bad_rows_name_file_and_line(tmp_path):
     p = _file(tmp_path, "go\t\tV;PST\n\tx\tV;PST\n", name="empty.tsv")
     with pytest.raises(ReinflectError, match=r"empty\.tsv:2: empty source word"):
         formats.read(p, "unimorph")
+    p = _file(tmp_path, "go\tV;PST\twent\n  \tV;PST\tx\ngo\tV;PST\t \n", name="blank.tsv")
+    with pytest.raises(ReinflectError, match=r"blank\.tsv:2: empty source word"):
+        formats.read(p, "unimorph-ltf")
+    assert [ex.line for ex in formats.read(p, "unimorph-ltf", skip_bad=True)] == [1]
     with pytest.raises(ReinflectError, match=r"empty file"):
         formats.read(_file(tmp_path, "", name="nothing"))
     (tmp_path / "latin1").write_bytes("gehen\tV;PST\tging\nstra\xdfe\tN;SG\tx\n".encode("latin-1"))

@@ -166,11 +166,11 @@ def _parse(cols: list[str], fmt: str, path, n: int) -> Example:
             src, tgt_tags, tgt = cols
         tgt = tgt or None  # covered 2017 test files leave the form empty
         src_tags = None
-    if not src:
+    if not src.strip():
         raise bad("empty source word")
     if not tgt_tags:
         raise bad("empty tags")
-    if tgt is not None and not tgt:
+    if tgt is not None and not tgt.strip():
         raise bad("empty target word")
     if src_tags is not None and not src_tags:
         raise bad("empty source tags")
