@@ -235,7 +235,7 @@ def data_list(
 DEFAULT_MODEL = Path("runs/default")
 MODELS = typer.Option(
     help="Run directory or model.pt; repeat it to predict with an ensemble of models "
-    "trained on the same data, or name the folder 'reinflect ensemble' wrote.",
+    "with the same tags, or name the folder 'reinflect ensemble' wrote.",
     metavar="PATH",
     show_default=str(DEFAULT_MODEL),
 )
@@ -720,7 +720,7 @@ def morph_ensemble(
     fmt: Annotated[Format, typer.Option("--format", help="Dev file format.")] = Format.auto,
     skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
 ) -> None:
-    """Bundle models trained on the same data into one, with its own reranking weights.
+    """Bundle models with the same tags into one, with its own reranking weights.
 
     The weights are chosen on dev (beam 8) and written with the members' paths
     to OUT/ensemble.json; then --model OUT predicts, analyzes and evaluates with

@@ -1,6 +1,6 @@
 """Ensembles decode with the mixture of their members' next-character
-distributions, predict as one model when the members agree, and refuse models
-trained on other data."""
+distributions, predict as one model when the members agree (also when their
+character vocabularies differ), and refuse models with another tag space."""
 
 import math
 
@@ -109,13 +109,55 @@ def test_an_ensemble_of_models_that_learned_the_toy_task_gets_it_right(members):
     assert result["accuracy"] == 100.0
 
 
-def test_members_trained_on_other_data_are_refused(members):
+def _reindexed(r: inference.Reinflector, extra: str) -> inference.Reinflector:
+    """``r`` with its characters renumbered in a vocabulary that also has
+    ``extra``, which the copy never predicts: the same model, other ids."""
+    from reinflect.morph.model import MSVED
+
+    old = [r.vocab.sp.id_to_piece(i) for i in range(len(r.vocab))]
+    chars = [p.replace("▁", " ") for p in old[EOS + 1 :]]
+    v = vocab.Vocab.build(sorted(chars, reverse=True) + [extra])
+    new = [v.sp.id_to_piece(i) for i in range(len(v))]
+    assert new[EOS + 1 :] != old[EOS + 1 :]  # renumbered, not just extended
+    where = torch.tensor([old.index(p) if p in old else vocab.UNK for p in new])
+    weights = r.model.state_dict()
+    for key in ("embed.weight", "out.weight", "out.bias"):
+        weights[key] = weights[key][where].clone()
+    weights["out.bias"][new.index(extra)] = -1e4
+    model = MSVED(vocab_size=len(v), tag_sizes=r.schema.sizes, cfg=r.model.cfg)
+    model.load_state_dict(weights)
+    copy = inference.Reinflector(model, v, r.schema)
+    copy.rerank, copy.rerank_floor, copy.rerank_roundtrip = (
+        r.rerank,
+        r.rerank_floor,
+        r.rerank_roundtrip,
+    )
+    return copy
+
+
+def test_members_with_other_characters_predict_through_the_union(members, caplog):
+    _, dirs = members
+    one = inference.Reinflector.load(dirs[1])
+    other = _reindexed(one, "ж")
+    both = ensemble.Ensemble([one, other])
+    assert len(both.vocab) == len(one.vocab) + 1 and both.vocab.knows("жwalk")
+    words, bundles = _inputs()
+    for kw in ({"beam": 1}, {"beam": 4, "nbest": 3, "rerank": 1.0, "rerank_roundtrip": 0.5}):
+        a, b = one.inflect(words, bundles, **kw), both.inflect(words, bundles, **kw)
+        assert [[f for f, _ in h] for h in a] == [[f for f, _ in h] for h in b]
+        for ha, hb in zip(a, b, strict=True):
+            assert [s for _, s in ha] == pytest.approx([s for _, s in hb], abs=1e-4)
+    # One warning, from the ensemble, for a character no member saw; none for
+    # one that a member knows.
+    caplog.clear()
+    both.inflect(["жwalk", "wälk"], bundles[:2], beam=2)
+    warnings = [r.getMessage() for r in caplog.records if "not seen" in r.getMessage()]
+    assert warnings == ["characters 'ä' of 'wälk' were not seen in training"]
+
+
+def test_members_with_another_tag_space_are_refused(members):
     _, dirs = members
     a, b = (inference.Reinflector.load(p) for p in dirs)
-    b.vocab = vocab.Vocab.build(["xyzw"])
-    with pytest.raises(ReinflectError, match="second has another character vocabulary than first"):
-        ensemble.Ensemble([a, b], ["first", "second"])
-    b = inference.Reinflector.load(dirs[1])
     b.schema = tags.Schema.from_dict(a.schema.to_dict() | {"dimensions": ["POS"]})
     with pytest.raises(ReinflectError, match="other tag dimensions or values"):
         ensemble.Ensemble([a, b], ["first", "second"])

@@ -1,5 +1,5 @@
 """Ensembles (ours; MED, the shared-task winner, decoded with five models):
-several models trained on the same data predict as one.
+several models predict as one.
 
 At every decoder step the members' next-character distributions are averaged,
 p(c) = mean_m p_m(c), so beam search ranks hypotheses by the log-probability
@@ -8,9 +8,12 @@ beam. The tag classifier q(y|x) is the mixture too (``analyze``, partial
 tags); the terms reranking adds, log q(y|x') and the round trip
 log p(x_s|x'), are the members' mean log-scores.
 
-Members must share the character vocabulary and the tag dimensions and values
-(the same training data gives the same ones); the first member gives the tag
-bundles seen in training and the reranking weights, unless others are passed.
+Members must share the tag dimensions and values; their character
+vocabularies may differ (models trained on other files of one language, such
+as SIGMORPHON 2016's task 3 and tasks 1-3): the ensemble's is their union,
+each member reads the characters it knows (UNK for the others) and gives
+probability 0 to those it never saw. The first member gives the tag bundles
+seen in training and the reranking weights, unless others are passed.
 
 ``reinflect ensemble`` chooses reranking weights for the ensemble itself on a
 dev file and writes them, with the members' paths (relative to it), to a
@@ -29,15 +32,21 @@ import torch
 
 from reinflect import checkpoint
 from reinflect.errors import ReinflectError
-from reinflect.morph import inference, lite
+from reinflect.morph import inference, lite, vocab
 
 
 class EnsembleDecoder:
     """``decode_step`` and ``reorder`` (see :mod:`~reinflect.morph.decoding`) of
-    several models over one joint state: member ``i``'s key ``k`` is ``k@i``."""
+    several models over one joint state: member ``i``'s key ``k`` is ``k@i``.
 
-    def __init__(self, models) -> None:
+    ``maps[i]``, where member ``i``'s characters are not the ensemble's: (its id
+    of each ensemble character, UNK where it has none; the ensemble id of each
+    of its characters); None where the vocabularies are the same."""
+
+    def __init__(self, models, maps=None, size: int | None = None) -> None:
         self.models = list(models)
+        self.maps = maps or [None] * len(self.models)
+        self.size = size
 
     @staticmethod
     def join(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -50,9 +59,17 @@ class EnsembleDecoder:
             parts[int(i)][k] = v
         return parts
 
+    def _member_step(self, model, state, tokens, rows, maps):
+        if maps is None:
+            return model.decode_step(state, tokens, rows)
+        to_member, to_ensemble = (m.to(tokens.device) for m in maps)
+        logp, state = model.decode_step(state, to_member[tokens], rows)
+        full = logp.new_full((*logp.shape[:-1], self.size), -math.inf)
+        return full.index_copy_(-1, to_ensemble, logp), state
+
     def decode_step(self, state, tokens: torch.Tensor, rows: torch.Tensor | None = None):
-        parts = zip(self.models, self.split(state), strict=True)
-        steps = [m.decode_step(s, tokens, rows) for m, s in parts]
+        parts = zip(self.models, self.split(state), self.maps, strict=True)
+        steps = [self._member_step(m, s, tokens, rows, maps) for m, s, maps in parts]
         logp = torch.stack([lp for lp, _ in steps]).logsumexp(0) - math.log(len(steps))
         return logp, self.join([s for _, s in steps])
 
@@ -65,8 +82,29 @@ class EnsembleDecoder:
         )
 
 
-def _pieces(r: inference.Reinflector) -> list[str]:
-    return [r.vocab.sp.id_to_piece(i) for i in range(len(r.vocab))]
+def _pieces(v: vocab.Vocab) -> list[str]:
+    return [v.sp.id_to_piece(i) for i in range(len(v))]
+
+
+def _char_maps(members: list[inference.Reinflector]) -> tuple[vocab.Vocab, list]:
+    """The ensemble's character vocabulary (the first member's, or the union of
+    all where they differ) and each member's maps for :class:`EnsembleDecoder`."""
+    pieces = [_pieces(r.vocab) for r in members]
+    if all(p == pieces[0] for p in pieces):
+        return members[0].vocab, [None] * len(members)
+    # sentencepiece keeps a space as the piece "▁"; ids 0-3 are reserved
+    chars = {p.replace("▁", " ") for ps in pieces for p in ps[vocab.EOS + 1 :]}
+    union = vocab.Vocab.build(sorted(chars))
+    everyone = _pieces(union)
+    maps = []
+    for r, ps in zip(members, pieces, strict=True):
+        if ps == everyone:
+            maps.append(None)
+            continue
+        to_member = [r.vocab.sp.piece_to_id(p) for p in everyone]
+        to_ensemble = [union.sp.piece_to_id(p) for p in ps]
+        maps.append((torch.tensor(to_member), torch.tensor(to_ensemble)))
+    return union, maps
 
 
 def _tag_space(r: inference.Reinflector) -> tuple:
@@ -86,23 +124,21 @@ class Ensemble(inference.TorchPredictor):
             raise ValueError("an ensemble needs at least one model")
         names = names or [f"model {i + 1}" for i in range(len(members))]
         first = members[0]
-        pieces, space = _pieces(first), _tag_space(first)
+        space = _tag_space(first)
         for r, name in zip(members[1:], names[1:], strict=True):
-            if _pieces(r) != pieces:
-                raise ReinflectError(
-                    f"{name} has another character vocabulary than {names[0]}: "
-                    "ensemble only models trained on the same data"
-                )
             if _tag_space(r) != space:
                 raise ReinflectError(
                     f"{name} has other tag dimensions or values than {names[0]}: "
-                    "ensemble only models trained on the same data"
+                    "ensemble only models with the same tag space"
                 )
         self.members = members
-        self.vocab, self.schema = first.vocab, first.schema
+        self.vocab, maps = _char_maps(members)
+        self.schema = first.schema
         self.rerank, self.rerank_floor = first.rerank, first.rerank_floor
         self.rerank_roundtrip = first.rerank_roundtrip
-        self.decoder = EnsembleDecoder(r.model for r in members)
+        self.decoder = EnsembleDecoder((r.model for r in members), maps, len(self.vocab))
+        for r in members:  # the ensemble warns, once, of characters none of them saw
+            r.quiet_unknown = True
 
     def use_rerank(self, record: dict | None) -> None:
         """Rerank with a stored record's weights (a manifest's); None keeps the
@@ -111,9 +147,11 @@ class Ensemble(inference.TorchPredictor):
             self.rerank, self.rerank_floor, self.rerank_roundtrip = lite.stored_rerank(record)
 
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
+        self.warn_unknown(words)
         return EnsembleDecoder.join([r.start(words, bundles) for r in self.members])
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
+        self.warn_unknown([word])
         per = [r.tag_log_probs(word) for r in self.members]  # member x dimension x value
         n = math.log(len(per))
         return [
@@ -122,6 +160,7 @@ class Ensemble(inference.TorchPredictor):
         ]
 
     def bundle_log_probs(self, words, bundles) -> list[float]:
+        self.warn_unknown(words)
         return _mean([r.bundle_log_probs(words, bundles) for r in self.members])
 
     def roundtrip_log_probs(self, sources, forms) -> list[float]:

@@ -223,7 +223,10 @@ class Predictor:
     def warn_unknown(self, words: list[str]) -> None:
         """One warning per call for the words with characters training never saw,
         each word once per predictor (a dev file decoded three times, or a
-        low-resource model, would otherwise repeat hundreds of lines)."""
+        low-resource model, would otherwise repeat hundreds of lines). An
+        ensemble's members leave it to the ensemble (``quiet_unknown``)."""
+        if self.__dict__.get("quiet_unknown"):
+            return
         warned = self.__dict__.setdefault("_warned_words", set())
         new = [w for w in dict.fromkeys(words) if w not in warned and self.vocab.unknown_chars(w)]
         if not new:
