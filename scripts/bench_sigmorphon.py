@@ -11,7 +11,9 @@ Levenshtein, plain and reranked (the model's classifier and the round trip,
 with the weights that training chose on the same dev file, so the reranked
 number is selected on dev as well), and the beam's oracle (how often the gold
 form is among the 8).
-``--score-only`` scores the runs already in ``--runs``. Test files are never
+``--score-only`` scores the runs already in ``--runs``; ``--resume`` continues
+runs cut off before their ``--minutes`` (from ``last.pt``, exactly, the time
+already spent counting against the budget). Test files are never
 read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/<dataset>``.
 
 ``--dataset conll2017 --setting medium`` does the same on CoNLL-SIGMORPHON
@@ -90,6 +92,8 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         train_cfg=tcfg,
         progress=a.progress,
     )
+    if a.resume and (out / "last.pt").exists():
+        trainer.resume()
     setup = time.perf_counter() - t0
     summary = trainer.fit()
     return score(lang, mode, a, out, dev, train_paths, summary, setup)
@@ -216,6 +220,12 @@ def main() -> None:
     p.add_argument("--progress", action="store_true")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--precision", default="auto", choices=config.PRECISIONS)
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue runs already in --runs from their last.pt (a run cut off by a signal "
+        "or a lost machine) up to the same --minutes in all; runs without one start afresh",
+    )
     p.add_argument(
         "--score-only",
         action="store_true",

@@ -392,8 +392,17 @@ def test_resume_refuses_a_checkpoint_of_another_setup(tmp_path):
     with pytest.raises(ReinflectError, match="resume with the same --supervised-only"):
         _trainer(tmp_path, "r", supervised_only=True).resume()
     bigger = config.MorphModelConfig(**(SMALL | {"latent": 32}))
-    with pytest.raises(ReinflectError, match="other sizes or options than these; cannot resume"):
+    with pytest.raises(ReinflectError, match=r"other model options \(latent=16, not 32\)"):
         _trainer(tmp_path, "r", model_cfg=bigger).resume()
+    # dropout changes no weight's shape: only the saved options tell
+    other = config.MorphModelConfig(**(SMALL | {"dropout": 0.4, "word_dropout": 0.0}))
+    with pytest.raises(
+        ReinflectError,
+        match=r"r/last\.pt: was trained with other model options \(word_dropout=0\.4, not 0\.0; "
+        r"dropout=0\.0, not 0\.4\); resume with the same options",
+    ):
+        _trainer(tmp_path, "r", model_cfg=other).resume()
+    _trainer(tmp_path, "r").resume()  # the same options resume
 
 
 def test_budget_lr_schedule_decays_over_max_steps(tmp_path):

@@ -344,6 +344,15 @@ class Trainer:
                 f"{path}: was trained {'with' if 'unlabeled_stream' in p else 'without'} "
                 "unlabeled words; resume with the same --supervised-only setting"
             )
+        saved, now = p.get("model_config", {}), config.to_dict(self.mcfg)
+        other = [
+            f"{k}={saved[k]!r}, not {now[k]!r}" for k in now if k in saved and saved[k] != now[k]
+        ]
+        if other:
+            raise ReinflectError(
+                f"{path}: was trained with other model options ({'; '.join(other)}); "
+                "resume with the same options"
+            )
         try:
             self.model.load_state_dict(p.get("trained_model", p["model"]))
             if self.average is not None:
