@@ -62,7 +62,7 @@ class EnsembleDecoder:
     def _member_step(self, model, state, tokens, rows, maps):
         if maps is None:
             return model.decode_step(state, tokens, rows)
-        to_member, to_ensemble = (m.to(tokens.device) for m in maps)
+        to_member, to_ensemble = maps
         logp, state = model.decode_step(state, to_member[tokens], rows)
         full = logp.new_full((*logp.shape[:-1], self.size), -math.inf)
         return full.index_copy_(-1, to_ensemble, logp), state
@@ -103,7 +103,7 @@ def _char_maps(members: list[inference.Reinflector]) -> tuple[vocab.Vocab, list]
             continue
         to_member = [r.vocab.sp.piece_to_id(p) for p in everyone]
         to_ensemble = [union.sp.piece_to_id(p) for p in ps]
-        maps.append((torch.tensor(to_member), torch.tensor(to_ensemble)))
+        maps.append(tuple(torch.tensor(m, device=r.device) for m in (to_member, to_ensemble)))
     return union, maps
 
 

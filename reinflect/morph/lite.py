@@ -69,6 +69,9 @@ class Predictor:
     beam search) and stores them with the model.
     """
 
+    #: set on an ensemble's members: the ensemble warns of unseen characters
+    quiet_unknown = False
+
     vocab: vocab.Vocab
     schema: tags.Schema
     rerank: float = 0.0
@@ -225,7 +228,7 @@ class Predictor:
         each word once per predictor (a dev file decoded three times, or a
         low-resource model, would otherwise repeat hundreds of lines). An
         ensemble's members leave it to the ensemble (``quiet_unknown``)."""
-        if self.__dict__.get("quiet_unknown"):
+        if self.quiet_unknown:
             return
         warned = self.__dict__.setdefault("_warned_words", set())
         new = [w for w in dict.fromkeys(words) if w not in warned and self.vocab.unknown_chars(w)]
