@@ -41,8 +41,12 @@ def _gru_update(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Te
     """torch's GRU cell from the input and hidden projections (gates r, u, n), in
     few fused operations: h' = (1 - u) n + u h = lerp(n, h, u)."""
     D = h.shape[-1]
-    r, u = torch.sigmoid(gi[..., : 2 * D] + gh[..., : 2 * D]).chunk(2, dim=-1)
-    n = torch.tanh(torch.addcmul(gi[..., 2 * D :], r, gh[..., 2 * D :]))
+    # split, not slices: its backward is one concatenation, where each slice's
+    # backward would write its gradient into a zero tensor of the full width.
+    gi_ru, gi_n = gi.split((2 * D, D), dim=-1)
+    gh_ru, gh_n = gh.split((2 * D, D), dim=-1)
+    r, u = torch.sigmoid(gi_ru + gh_ru).chunk(2, dim=-1)
+    n = torch.tanh(torch.addcmul(gi_n, r, gh_n))
     return torch.lerp(n, h, u)
 
 
@@ -266,9 +270,9 @@ class MSVED(nn.Module):
         h_prev = state["h"]
         D3 = 3 * self.cfg.decoder_hidden
         ctx = self._contexts(state, h_prev)
-        gi = emb_in + state["z_in"] + ctx[:, :D3]
-        h = _gru_update(gi, self.gru_hidden(h_prev), h_prev)
-        return ctx[:, D3:], {**state, "h": h}
+        ctx_in, ctx_out = ctx.split((D3, ctx.shape[-1] - D3), dim=-1)
+        h = _gru_update(emb_in + state["z_in"] + ctx_in, self.gru_hidden(h_prev), h_prev)
+        return ctx_out, {**state, "h": h}
 
     def _logits(self, h: torch.Tensor, ctx_out: torch.Tensor) -> torch.Tensor:
         """Output logits: the layer on [h; contexts], the context part precomputed."""
