@@ -2,6 +2,7 @@
 memory, resumable batch streams, and data parallelism over 2 gloo processes."""
 
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -413,6 +414,30 @@ def test_budget_lr_schedule_decays_over_max_steps(tmp_path):
     assert lrs == pytest.approx([1e-3] * 5 + [7.5e-4, 5e-4, 2.5e-4])
     with pytest.raises(ReinflectError, match="--lr-schedule must be one of constant, budget"):
         config.MorphTrainConfig(lr_schedule="cosine")
+
+
+@pytest.mark.parametrize(
+    "budget,stop,steps",
+    [
+        ({"max_steps": 6}, "early_stopping", 4),  # patience runs out before the budget
+        ({"max_steps": 4}, "max_steps", 4),  # ... at the last step: the budget ended it
+        ({"max_steps": None, "max_minutes": 60}, "time_budget", 4),  # ... as time runs out
+    ],
+)
+def test_the_stop_reason_names_the_budget_when_both_end_at_one_check(
+    tmp_path, monkeypatch, budget, stop, steps
+):
+    t = _trainer(tmp_path, "stop", eval_every=2, patience=1, **budget)
+    checks = iter([50.0, 40.0, 30.0])  # the first check improves, the others do not
+    monkeypatch.setattr(
+        t, "dev_accuracy", lambda model=None: next(checks) if model is None else 0.0
+    )
+    monkeypatch.setattr(t, "tune_rerank", lambda: None)
+    if "max_minutes" in budget:
+        calls = itertools.count(1)  # out of time at the fourth update
+        monkeypatch.setattr(train.Budget, "exhausted", lambda self: next(calls) >= 4)
+    summary = t.fit()
+    assert (summary["stop"], summary["steps"]) == (stop, steps)
 
 
 def test_a_covered_dev_file_is_refused_with_its_line(tmp_path):

@@ -578,7 +578,10 @@ class Trainer:
                     else:
                         self.bad_checks += 1
                     self.save("last.pt", full=True)
-                    if self.bad_checks >= t.patience:
+                    # Early stopping only where the run would have gone on: a budget
+                    # that ends at this very check is the reason given.
+                    last = out_of_time or self.step == t.max_steps
+                    if self.bad_checks >= t.patience and not last:
                         stop_reason = "early_stopping"
                         break
                 if out_of_time:
