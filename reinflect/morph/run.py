@@ -557,7 +557,8 @@ class Trainer:
                         f"interrupted at step {self.step}; {self.out / 'last.pt'} saved, "
                         "continue with --resume",
                     )
-                if self.step % t.eval_every == 0 or out_of_time or self.step == t.max_steps:
+                last = out_of_time or self.step == t.max_steps  # the budget ends here
+                if self.step % t.eval_every == 0 or last:
                     dev = self.dev_accuracy()
                     self.elapsed = start_elapsed + budget.elapsed
                     record = {k: v / max(n, 1) for k, v in sums.items()}
@@ -580,7 +581,6 @@ class Trainer:
                     self.save("last.pt", full=True)
                     # Early stopping only where the run would have gone on: a budget
                     # that ends at this very check is the reason given.
-                    last = out_of_time or self.step == t.max_steps
                     if self.bad_checks >= t.patience and not last:
                         stop_reason = "early_stopping"
                         break
