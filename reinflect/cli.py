@@ -403,7 +403,7 @@ def morph_train(
     ] = KLKind.linear,
     kl_delay: Annotated[
         int, typer.Option(help="Updates at KL(z) weight 0 before the schedule starts.", min=0)
-    ] = 10_000,
+    ] = 3_000,
     kl_rate: Annotated[
         float, typer.Option(help="Linear schedule: KL(z) weight added per update.", min=0.0)
     ] = 1.0 / 150_000,

@@ -169,7 +169,8 @@ def test_cli_train_defaults_are_the_config_defaults():
     from reinflect.vae import schedules
 
     params = {p.name: p.default for p in typer.main.get_command(cli.app).commands["train"].params}
-    tcfg, mcfg, kl = config.MorphTrainConfig(), config.MorphModelConfig(), schedules.KLSchedule()
+    tcfg, mcfg = config.MorphTrainConfig(), config.MorphModelConfig()
+    kl = tcfg.kl
     for name in (
         "batch_size",
         "unlabeled_weight",
