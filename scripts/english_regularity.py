@@ -62,25 +62,21 @@ def pair_kinds(dev_rows: list[formats.Example], *, seed: int = builder.DEFAULT_S
     return kinds
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--model", default="runs/default", help="run directory or model.pt")
-    p.add_argument("--dev", default=str(ROOT / "data" / "english" / "dev"))
-    p.add_argument("--out", default="results/english_regularity.json")
-    a = p.parse_args()
-    rows = formats.read(a.dev)
+def report(model: str, dev: str) -> dict:
+    """Accuracy by kind of pair (rule / irregular) of ``model`` on ``dev``, and the ceiling."""
+    rows = formats.read(dev)
     kinds = pair_kinds(rows)
-    r = inference.Reinflector.load(a.model)
+    r = inference.Reinflector.load(model)
     t0 = time.perf_counter()
-    preds = r.inflect([e.source for e in rows], r.file_bundles(rows, a.dev), beam=8)
+    preds = r.inflect([e.source for e in rows], r.file_bundles(rows, dev), beam=8)
     decode_s = time.perf_counter() - t0
     scores = metrics.score([p[0][0] for p in preds], [e.target for e in rows], kinds)
     by = scores.pop("by_tag")  # grouped by kind here
     rule, odd = by["rule"], by["irregular"]
     n = scores["total"]
-    report = {
-        "model": a.model,
-        "dev": a.dev,
+    return {
+        "model": model,
+        "dev": dev,
         "rerank": {"weight": r.rerank, "floor": r.rerank_floor},
         "all": scores,
         "kinds": by,
@@ -88,15 +84,29 @@ def main() -> None:
         "irregular_accuracy_needed_for_95": 100.0 * (0.95 * n - rule["total"]) / odd["total"],
         "decode_seconds": decode_s,
     }
-    print(json.dumps(report, indent=2))
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(
+
+
+def describe(report: dict) -> str:
+    """One line: each kind's accuracy, the overall one and the ceiling."""
+    rule, odd = report["kinds"]["rule"], report["kinds"]["irregular"]
+    return (
         f"rule pairs {rule['accuracy']:.2f}% of {rule['total']}, irregular "
-        f"{odd['accuracy']:.2f}% of {odd['total']}; all {scores['accuracy']:.2f}%, at most "
-        f"{report['ceiling_if_every_rule_pair_right']:.2f}% with every rule pair right; "
-        f"wrote {a.out}"
+        f"{odd['accuracy']:.2f}% of {odd['total']}; all {report['all']['accuracy']:.2f}%, at "
+        f"most {report['ceiling_if_every_rule_pair_right']:.2f}% with every rule pair right"
     )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--model", default="runs/default", help="run directory or model.pt")
+    p.add_argument("--dev", default=str(ROOT / "data" / "english" / "dev"))
+    p.add_argument("--out", default="results/english_regularity.json")
+    a = p.parse_args()
+    out = report(a.model, a.dev)
+    print(json.dumps(out, indent=2))
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(f"{describe(out)}; wrote {a.out}")
 
 
 if __name__ == "__main__":
