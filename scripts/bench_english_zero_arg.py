@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -69,16 +67,11 @@ def main() -> None:
         predictions[f"{word} --tags {tags}"] = shown
         print(f"{word} --tags {tags}: {shown}")
     report = regularity.report(str(ROOT / a.out_dir), str(ROOT / "data" / "english" / "dev"))
-    import torch
+    from reinflect import train as training
 
     result = {
         "command": "reinflect " + " ".join(train),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-        },
+        "machine": training.machine(),
         "wall_seconds_total": round(wall, 1),
         "peak_rss_mib": round(peak_rss_mib),
         "summary": summary,
