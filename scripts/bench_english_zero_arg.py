@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from reinflect import train as training
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RUN = "runs/default"
 EXAMPLES = (
@@ -67,8 +69,6 @@ def main() -> None:
         predictions[f"{word} --tags {tags}"] = shown
         print(f"{word} --tags {tags}: {shown}")
     report = regularity.report(str(ROOT / a.out_dir), str(ROOT / "data" / "english" / "dev"))
-    from reinflect import train as training
-
     result = {
         "command": "reinflect " + " ".join(train),
         "machine": training.machine(),
