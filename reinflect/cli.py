@@ -129,7 +129,7 @@ def mnist_train(
 ) -> None:
     """Train M1 or M2; the best validation checkpoint is tested and pictured."""
     from reinflect import config
-    from reinflect.mnist import run
+    from reinflect.mnist import train
     from reinflect.vae import schedules
 
     try:
@@ -156,7 +156,7 @@ def mnist_train(
         max_steps=max_steps,
         train_size=train_size,
     )
-    summary = _guard(run.train_model, cfg, out, data_dir=data_dir, progress=progress, plots=plots)
+    summary = _guard(train.train_model, cfg, out, data_dir=data_dir, progress=progress, plots=plots)
     shown = {k: v for k, v in summary.items() if k.startswith("test_")}
     typer.echo(f"saved {out / 'model.pt'}; " + ", ".join(f"{k}={v:.4f}" for k, v in shown.items()))
 
@@ -172,11 +172,11 @@ def mnist_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Test error (M2) or ELBO and IWAE -log p(x) in nats (M1) of a trained run."""
-    from reinflect.mnist import run
+    from reinflect.mnist import train
 
     if split not in ("valid", "test"):
         raise _fail(f"--split must be valid or test, got {split!r}", 2)
-    result = _guard(run.evaluate, run_dir, data_dir=data_dir, split=split, iwae_k=iwae_k)
+    result = _guard(train.evaluate, run_dir, data_dir=data_dir, split=split, iwae_k=iwae_k)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
@@ -445,7 +445,7 @@ def morph_train(
     """
     from reinflect import config
     from reinflect import train as training
-    from reinflect.morph import run
+    from reinflect.morph import train as morph_training
     from reinflect.vae import schedules
 
     if dataset is not None:
@@ -494,7 +494,7 @@ def morph_train(
         precision=precision,
     )
     trainer = _guard(
-        run.Trainer,
+        morph_training.Trainer,
         train_path=train,
         dev_path=dev,
         out_dir=out,
@@ -525,67 +525,27 @@ def morph_train(
         f"(greedy); saved {out / 'model.pt'}"
     )
     if summary["rerank"]:
-        from reinflect.morph import lite
+        from reinflect.morph import predict
 
-        w, floor, roundtrip = lite.stored_rerank(summary["rerank"])
+        w, floor, roundtrip = predict.stored_rerank(summary["rerank"])
         table = summary["rerank"]["dev_accuracy_beam8"]
         plain = f"dev beam 8: {table['0']:.2f}%, " if "0" in table else "dev beam 8 "
         chosen = f"weight {w:g}" + ("" if floor is None else f", floor {floor:g}")
         chosen += f", round trip {roundtrip:g}" if roundtrip else ""
-        acc = table[lite.grid_key(w, floor, roundtrip)]
+        acc = table[predict.grid_key(w, floor, roundtrip)]
         typer.echo(f"{plain}reranked ({chosen}, chosen on dev): {acc:.2f}%")
 
 
-def _reinflector(model: Path, *, lite_ok: bool = False):
-    """The trained model at ``model``; with ``lite_ok``, its numpy twin when there is
-    an up-to-date one (no torch import: a fast cold start for one word), else the
-    torch model, writing the twin for next time."""
-    from reinflect.morph import lite
-
-    path = model / "model.pt" if model.is_dir() or not model.suffix else model
-    if lite_ok:
-        npz = path if path.suffix == ".npz" else lite.companion(path)
-        if npz is not None and npz.is_file():
-            return _guard(lite.LiteReinflector.load, npz)
-    if not path.is_file():
-        hint = "reinflect train --train FILE --dev FILE" + (
-            "" if model == DEFAULT_MODEL else f" --out {model}"
-        )
-        raise _fail(f"no trained model at {model}; train one with: {hint}")
-    from reinflect import checkpoint
-    from reinflect.morph import inference
-
-    payload = _guard(checkpoint.load, path, kind=inference.KIND)
-    r = _guard(inference.Reinflector.from_payload, payload)
-    if lite_ok and path.suffix == ".pt":
-        # A model trained before the twin existed: write it, so the next call is fast.
-        try:
-            lite.export(payload, path.with_suffix(".npz"), source=path)
-        except OSError as e:
-            logging.getLogger(__name__).info("could not write %s: %s", path.with_suffix(".npz"), e)
-    return r
-
-
-def _predictor(models: list[Path] | None, *, lite_ok: bool = False):
-    """The model of ``--model`` (see :func:`_reinflector`), the ensemble of
-    several, or the ensemble a manifest of ``reinflect ensemble`` names, with its
-    reranking weights (torch: the numpy engine decodes one model only)."""
-    from reinflect.morph import lite
+def _predictor(models: list[Path] | None, *, engine: str = "torch"):
+    """The model of ``--model``, the ensemble of several, or the ensemble a
+    manifest of ``reinflect ensemble`` names (:func:`reinflect.morph.predict.load`)."""
+    from reinflect.morph import predict
 
     models = models or [DEFAULT_MODEL]
-    manifest = next((m for m in map(lite.ensemble_manifest, models) if m), None)
-    if manifest is None and len(models) == 1:
-        return _reinflector(models[0], lite_ok=lite_ok)
-    from reinflect.morph import ensemble
-
-    record = None
-    if manifest is not None:
-        if len(models) > 1:
-            raise _fail(f"{manifest} is an ensemble: give it as the only --model", 2)
-        models, record = _guard(ensemble.read_manifest, manifest)
-    r = _guard(ensemble.Ensemble, [_reinflector(m) for m in models], list(map(str, models)))
-    r.use_rerank(record)
-    return r
+    manifest = next((m for m in map(predict.ensemble_manifest, models) if m), None)
+    if manifest is not None and len(models) > 1:
+        raise _fail(f"{manifest} is an ensemble: give it as the only --model", 2)
+    return _guard(predict.load, models, engine=engine)
 
 
 @app.command("predict")
@@ -630,7 +590,7 @@ def morph_predict(
     _nonempty(word)
     if nbest > beam:
         raise _fail(f"--nbest {nbest} is more than --beam {beam}: raise --beam", 2)
-    r = _predictor(model, lite_ok=True)
+    r = _predictor(model, engine="auto")
     bundle, partial = _guard(r.target_bundle, word, tags_)
     if partial:
         typer.echo(f"tags: {r.render(bundle)}", err=True)
@@ -647,7 +607,7 @@ def morph_analyze(
 ) -> None:
     """The most probable tag bundles of WORD under q(y|x)."""
     _nonempty(word)
-    r = _predictor(model, lite_ok=True)
+    r = _predictor(model, engine="auto")
     for bundle, p in r.analyze(word, top=top):
         typer.echo(f"{p:.4f}\t{r.render(bundle)}")
 
@@ -675,7 +635,7 @@ def morph_evaluate(
     With --dataset, the gold file is the dev file of --lang; test files are
     never read.
     """
-    from reinflect.morph import inference
+    from reinflect.morph import predict
 
     if (gold is None) == (dataset is None):
         raise _fail("give --gold FILE or --dataset NAME --lang L", 2)
@@ -683,7 +643,7 @@ def morph_evaluate(
         gold = _dataset_files(dataset, lang, task, setting)[1]
     r = _predictor(model)
     result = _guard(
-        inference.evaluate,
+        predict.evaluate,
         r,
         gold,
         fmt=_fmt(fmt),
@@ -726,11 +686,11 @@ def morph_ensemble(
     to OUT/ensemble.json; then --model OUT predicts, analyzes and evaluates with
     the ensemble.
     """
-    from reinflect.morph import ensemble, inference, lite
+    from reinflect.morph import ensemble, predict
 
     if len(model) < 2:
         raise _fail("give two or more --model", 2)
-    nested = next((m for m in model if lite.ensemble_manifest(m)), None)
+    nested = next((m for m in model if predict.ensemble_manifest(m)), None)
     if nested is not None:
         raise _fail(f"{nested} is an ensemble: give its models as --model", 2)
     if dev is not None and dataset is not None:
@@ -742,8 +702,8 @@ def morph_ensemble(
     if (out / "model.pt").exists():
         raise _fail(f"{out} holds a model (model.pt): write the ensemble to another --out", 2)
     r = _predictor(model)
-    examples = _guard(inference.read_gold, dev, _fmt(fmt), skip_bad=skip_bad_lines)
-    # The grid training tunes a model's weights on (lite.RERANK_GRID and the rest).
+    examples = _guard(predict.read_gold, dev, _fmt(fmt), skip_bad=skip_bad_lines)
+    # The grid training tunes a model's weights on (predict.RERANK_GRID and the rest).
     record = r.tune_rerank(
         [e.source for e in examples],
         _guard(r.file_bundles, examples, dev),
@@ -752,9 +712,9 @@ def morph_ensemble(
     record["dev"] = str(dev)
     path = _guard(ensemble.write_manifest, out, model, record)
     table = record["dev_accuracy_beam8"]
-    chosen = lite.grid_key(r.rerank, r.rerank_floor, r.rerank_roundtrip)
+    chosen = predict.grid_key(r.rerank, r.rerank_floor, r.rerank_roundtrip)
     typer.echo(
-        f"dev accuracy (beam 8): {table[lite.grid_key(0.0, None)]:.2f}% plain, "
+        f"dev accuracy (beam 8): {table[predict.grid_key(0.0, None)]:.2f}% plain, "
         f"{table[chosen]:.2f}% reranked (weight {r.rerank:g}, floor {r.rerank_floor}, "
         f"round trip {r.rerank_roundtrip:g}); wrote {path}"
     )

@@ -66,6 +66,20 @@ def _time_updates(mods, root: str, supervised_only: bool) -> float:
     return 64 / statistics.median(times)
 
 
+# Modules renamed since: the old name, then the new one.
+RENAMED = {"run": "train", "inference": "torch_engine"}
+
+
+def _module(name: str):
+    """reinflect's module ``name`` in the checkout on sys.path, by its old or new name."""
+    if name == "config":
+        return importlib.import_module("reinflect.config")
+    try:
+        return importlib.import_module(f"reinflect.morph.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"reinflect.morph.{RENAMED[name]}")
+
+
 def main() -> None:
     checkout, threads, model_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     sys.path.insert(0, os.path.abspath(checkout))
@@ -73,10 +87,7 @@ def main() -> None:
 
     torch.set_num_threads(threads)
     names = ("config", "run", "data", "objective", "inference", "formats", "tags")
-    mods = {
-        n: importlib.import_module("reinflect" + ("." if n == "config" else ".morph.") + n)
-        for n in names
-    }
+    mods = {n: _module(n) for n in names}
     root = os.path.join(os.environ.get("REINFLECT_DATA_MIRROR", "../shared/data"), "sigmorphon2016")
     res = {"checkout": checkout, "threads": threads, "torch": torch.__version__}
     for mode, sup in (("semi", False), ("sup", True)):

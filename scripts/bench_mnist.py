@@ -20,16 +20,17 @@ from pathlib import Path
 import torch
 
 from reinflect import config, train
-from reinflect.mnist import data, objective, run
+from reinflect.mnist import data, objective
+from reinflect.mnist import train as mnist_train
 from reinflect.vae import estimators, schedules
 
 
 def train_one(cfg: config.MnistConfig, out: Path, data_dir, iwae_k: int = 0) -> dict:
     t0 = time.perf_counter()
-    summary = run.train_model(cfg, out, data_dir=data_dir, progress=False)
+    summary = mnist_train.train_model(cfg, out, data_dir=data_dir, progress=False)
     if iwae_k:
         t1 = time.perf_counter()
-        summary |= run.evaluate(out, data_dir=data_dir, iwae_k=iwae_k)
+        summary |= mnist_train.evaluate(out, data_dir=data_dir, iwae_k=iwae_k)
         summary["iwae_seconds"] = round(time.perf_counter() - t1, 1)
     summary["wall_seconds"] = round(time.perf_counter() - t0, 1)
     summary["curve"] = [
@@ -56,7 +57,7 @@ def grad_variance(model, images: torch.Tensor, estimator: str, *, repeats: int, 
 
 
 def estimator_variance(run_dir: Path, data_dir, *, repeats: int = 50, batch: int = 100) -> dict:
-    model, cfg = run.load_model(run_dir)
+    model, cfg = mnist_train.load_model(run_dir)
     torch.manual_seed(cfg.seed)
     x = data.load_mnist(data_dir)["valid"].images[:batch]
     out = {}

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from reinflect import config
-from reinflect.morph import ensemble, formats, lite
+from reinflect.morph import formats, predict
 
 FEATURES = {
     "plain": ((0.0,), (None,), (0.0,)),
@@ -40,7 +40,7 @@ FEATURES = {
 
 
 def accuracy(scored, targets, rows, setting) -> float:
-    return lite.rerank_accuracy([scored[i] for i in rows], [targets[i] for i in rows], setting)
+    return predict.rerank_accuracy([scored[i] for i in rows], [targets[i] for i in rows], setting)
 
 
 def best(scored, targets, rows, grid):
@@ -53,7 +53,7 @@ def evaluate(scored, targets, grids, *, splits: int = 3) -> dict:
     rows = list(range(len(targets)))
     out = {}
     for name, (weights, floors, roundtrips) in grids.items():
-        grid = lite.rerank_settings(weights, floors, roundtrips)
+        grid = predict.rerank_settings(weights, floors, roundtrips)
         chosen = best(scored, targets, rows, grid)
         cv = []
         for seed in range(splits):
@@ -91,7 +91,7 @@ def main() -> None:
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    r = ensemble.load(a.model)
+    r = predict.load(a.model)
     examples = formats.read(a.dev)
     bundles = r.file_bundles(examples, a.dev)
     sources, targets = [e.source for e in examples], [e.target for e in examples]

@@ -34,7 +34,8 @@ from pathlib import Path
 import torch
 
 from reinflect import config, download, train
-from reinflect.morph import formats, inference, run
+from reinflect.morph import formats, predict, torch_engine
+from reinflect.morph import train as morph_train
 
 MED_STANDARD = {
     "arabic": 96.52, "finnish": 96.56, "georgian": 98.87, "german": 95.60, "hungarian": 99.50,
@@ -84,7 +85,7 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         dropout=a.dropout,
     )
     t0 = time.perf_counter()
-    trainer = run.Trainer(
+    trainer = morph_train.Trainer(
         train_path=train_paths,
         dev_path=dev,
         out_dir=out,
@@ -103,7 +104,7 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
     """Beam-8 dev scores of the run in ``out``: plain, and reranked with the weight,
     floor and round-trip weight chosen on this dev file (tuned here for runs made before training
     did it, or with ``--retune-rerank``)."""
-    r = inference.Reinflector.load(out)
+    r = torch_engine.Reinflector.load(out)
     examples = formats.read(dev)
     sources, bundles = [e.source for e in examples], r.file_bundles(examples, dev)
     if summary.get("rerank") is None or a.retune_rerank:
@@ -111,9 +112,9 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
             "tuned_after_training": True
         }
     t1 = time.perf_counter()
-    plain = inference.evaluate(r, dev, beam=8, rerank=0.0, rerank_roundtrip=0.0)
+    plain = predict.evaluate(r, dev, beam=8, rerank=0.0, rerank_roundtrip=0.0)
     decode_s = time.perf_counter() - t1
-    scores = inference.evaluate(r, dev, beam=8)
+    scores = predict.evaluate(r, dev, beam=8)
     beams = r.inflect(sources, bundles, beam=8, nbest=8, rerank=0.0, rerank_roundtrip=0.0)
     in_beam = sum(e.target in [f for f, _ in b] for e, b in zip(examples, beams, strict=True))
     curve = [

@@ -41,7 +41,8 @@ from pathlib import Path
 import torch
 
 from reinflect import config, download, train
-from reinflect.morph import formats, inference, run, tags
+from reinflect.morph import formats, tags, torch_engine
+from reinflect.morph import train as morph_train
 
 
 def _sync(device: torch.device) -> None:
@@ -49,8 +50,8 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def _trainer(a, root: Path, out: Path, mode: str) -> run.Trainer:
-    return run.Trainer(
+def _trainer(a, root: Path, out: Path, mode: str) -> morph_train.Trainer:
+    return morph_train.Trainer(
         train_path=root / f"{a.lang}-task3-train",
         dev_path=root / f"{a.lang}-task3-dev",
         out_dir=out,
@@ -68,7 +69,7 @@ def _trainer(a, root: Path, out: Path, mode: str) -> run.Trainer:
     )
 
 
-def bench_train(a, root: Path, out: Path) -> tuple[dict, run.Trainer]:
+def bench_train(a, root: Path, out: Path) -> tuple[dict, morph_train.Trainer]:
     result = {}
     trainer = None
     # semi_matched: --match-unlabeled-lengths, to time what matching saves.
@@ -102,7 +103,7 @@ def bench_train(a, root: Path, out: Path) -> tuple[dict, run.Trainer]:
     return result, trainer
 
 
-def bench_decode(a, root: Path, reinflector: inference.Reinflector) -> dict:
+def bench_decode(a, root: Path, reinflector: torch_engine.Reinflector) -> dict:
     dev = formats.read(root / f"{a.lang}-task3-dev")
     words = [e.source for e in dev]
     bundles = [tags.parse(e.target_tags) for e in dev]
@@ -223,7 +224,7 @@ def main() -> None:
             "train_seconds": round(time.perf_counter() - t0, 1),
         }
     if "decode" in a.parts:
-        r = inference.Reinflector.load(model_dir, device=str(train.pick_device(a.device)))
+        r = torch_engine.Reinflector.load(model_dir, device=str(train.pick_device(a.device)))
         report["decode"] = bench_decode(a, root, r)
     if "cli" in a.parts:
         report["cli"] = bench_cli(a, model_dir, root)

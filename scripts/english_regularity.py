@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from reinflect import metrics
-from reinflect.morph import formats, inference
+from reinflect.morph import formats, torch_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(
@@ -66,7 +66,7 @@ def report(model: str, dev: str) -> dict:
     """Accuracy by kind of pair (rule / irregular) of ``model`` on ``dev``, and the ceiling."""
     rows = formats.read(dev)
     kinds = pair_kinds(rows)
-    r = inference.Reinflector.load(model)
+    r = torch_engine.Reinflector.load(model)
     t0 = time.perf_counter()
     preds = r.inflect([e.source for e in rows], r.file_bundles(rows, dev), beam=8)
     decode_s = time.perf_counter() - t0

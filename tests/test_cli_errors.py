@@ -9,7 +9,7 @@ import torch
 from helpers import TOY, write_rows
 
 from reinflect import checkpoint, cli, config
-from reinflect.morph import run
+from reinflect.morph import train as morph_train
 
 PAIRS = [TOY[i] for i in (0, 3, 4, 7, 8, 11, 13, 16)]
 TINY = dict(char_embedding=16, encoder_hidden=32, latent=8, tag_embedding=16, decoder_hidden=32)
@@ -20,7 +20,7 @@ _write = write_rows
 def model_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     train_f, dev_f = _write(d / "toy-train", PAIRS), _write(d / "toy-dev", PAIRS[:3])
-    run.Trainer(
+    morph_train.Trainer(
         train_path=train_f,
         dev_path=dev_f,
         out_dir=d / "run",
@@ -82,8 +82,8 @@ def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_
     def boom(*a, **k):
         raise ValueError("something odd")
 
-    monkeypatch.setattr("reinflect.morph.inference.Reinflector.inflect", boom)
-    monkeypatch.setattr("reinflect.morph.lite.LiteReinflector.inflect", boom)
+    monkeypatch.setattr("reinflect.morph.torch_engine.Reinflector.inflect", boom)
+    monkeypatch.setattr("reinflect.morph.numpy_engine.NumpyReinflector.inflect", boom)
     args = ["predict", "plays", "--tags", "V;PST", "--model", model_dir]
     code, _, err = call(monkeypatch, capsys, *args)
     assert code == 1

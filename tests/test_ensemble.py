@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from reinflect import cli, config
 from reinflect.errors import ReinflectError
-from reinflect.morph import ensemble, inference, run, tags, vocab
+from reinflect.morph import ensemble, predict, tags, torch_engine, vocab
+from reinflect.morph import train as morph_train
 from reinflect.morph.vocab import EOS
 
 runner = CliRunner()
@@ -25,7 +26,7 @@ def members(tmp_path_factory):
     train = write_rows(d / "toy-train", TOY)
     dirs = []
     for seed, attention in ((0, None), (1, "output")):
-        trainer = run.Trainer(
+        trainer = morph_train.Trainer(
             train_path=train,
             dev_path=train,
             out_dir=d / f"run{seed}",
@@ -53,7 +54,7 @@ def _inputs():
 
 def test_an_ensemble_of_a_model_with_itself_predicts_as_the_model(members):
     _, dirs = members
-    one = inference.Reinflector.load(dirs[1])
+    one = torch_engine.Reinflector.load(dirs[1])
     twice = ensemble.Ensemble([one, one])
     words, bundles = _inputs()
     for kw in (
@@ -71,7 +72,7 @@ def test_an_ensemble_of_a_model_with_itself_predicts_as_the_model(members):
 
 
 @torch.inference_mode()
-def _step_log_probs(r: inference.Reinflector, word, bundle, ids: list[int]) -> torch.Tensor:
+def _step_log_probs(r: torch_engine.Reinflector, word, bundle, ids: list[int]) -> torch.Tensor:
     """Member ``r``'s next-character log-probabilities along ``ids`` (teacher forced),
     one row per step."""
     state = r.start([word], [bundle])
@@ -86,7 +87,7 @@ def _step_log_probs(r: inference.Reinflector, word, bundle, ids: list[int]) -> t
 
 def test_the_ensemble_decodes_by_the_mixture_of_its_members(members):
     _, dirs = members
-    a, b = (inference.Reinflector.load(p) for p in dirs)
+    a, b = (torch_engine.Reinflector.load(p) for p in dirs)
     both = ensemble.Ensemble([a, b])
     words, bundles = _inputs()
     greedy = both.inflect(words, bundles, beam=1)
@@ -104,12 +105,12 @@ def test_the_ensemble_decodes_by_the_mixture_of_its_members(members):
 
 def test_an_ensemble_of_models_that_learned_the_toy_task_gets_it_right(members):
     d, dirs = members
-    both = ensemble.load(dirs)
-    result = inference.evaluate(both, d / "toy-train", beam=4)
+    both = predict.load(dirs)
+    result = predict.evaluate(both, d / "toy-train", beam=4)
     assert result["accuracy"] == 100.0
 
 
-def _reindexed(r: inference.Reinflector, extra: str) -> inference.Reinflector:
+def _reindexed(r: torch_engine.Reinflector, extra: str) -> torch_engine.Reinflector:
     """``r`` with its characters renumbered in a vocabulary that also has
     ``extra``, which the copy never predicts: the same model, other ids."""
     from reinflect.morph.model import MSVED
@@ -126,7 +127,7 @@ def _reindexed(r: inference.Reinflector, extra: str) -> inference.Reinflector:
     weights["out.bias"][new.index(extra)] = -1e4
     model = MSVED(vocab_size=len(v), tag_sizes=r.schema.sizes, cfg=r.model.cfg)
     model.load_state_dict(weights)
-    copy = inference.Reinflector(model, v, r.schema)
+    copy = torch_engine.Reinflector(model, v, r.schema)
     copy.rerank, copy.rerank_floor, copy.rerank_roundtrip = (
         r.rerank,
         r.rerank_floor,
@@ -137,7 +138,7 @@ def _reindexed(r: inference.Reinflector, extra: str) -> inference.Reinflector:
 
 def test_members_with_other_characters_predict_through_the_union(members, caplog):
     _, dirs = members
-    one = inference.Reinflector.load(dirs[1])
+    one = torch_engine.Reinflector.load(dirs[1])
     other = _reindexed(one, "ж")
     both = ensemble.Ensemble([one, other])
     assert len(both.vocab) == len(one.vocab) + 1 and both.vocab.knows("жwalk")
@@ -157,7 +158,7 @@ def test_members_with_other_characters_predict_through_the_union(members, caplog
 
 def test_members_with_another_tag_space_are_refused(members):
     _, dirs = members
-    a, b = (inference.Reinflector.load(p) for p in dirs)
+    a, b = (torch_engine.Reinflector.load(p) for p in dirs)
     b.schema = tags.Schema.from_dict(a.schema.to_dict() | {"dimensions": ["POS"]})
     with pytest.raises(ReinflectError, match="other tag dimensions or values"):
         ensemble.Ensemble([a, b], ["first", "second"])
@@ -190,7 +191,7 @@ def test_cli_ensemble_writes_a_manifest_that_predicts_as_its_members(members, tm
     members_, record = ensemble.read_manifest(out / "ensemble.json")
     assert [p.resolve() for p in members_] == [p.resolve() for p in dirs]
     # The weights chosen on dev are the ones the ensemble tunes itself.
-    both = ensemble.load(dirs)
+    both = predict.load(dirs)
     words, bundles = _inputs()
     expected = both.tune_rerank(words, bundles, [t for _, _, t in TOY])
     assert (record["weight"], record["floor"], record["roundtrip"]) == (
@@ -198,7 +199,7 @@ def test_cli_ensemble_writes_a_manifest_that_predicts_as_its_members(members, tm
         expected["floor"],
         expected["roundtrip"],
     )
-    loaded = ensemble.load([out])
+    loaded = predict.load([out])
     assert (loaded.rerank, loaded.rerank_floor, loaded.rerank_roundtrip) == (
         both.rerank,
         both.rerank_floor,
@@ -222,8 +223,8 @@ def test_a_moved_ensemble_folder_finds_its_members(members, tmp_path):
         shutil.copytree(p, tree / p.name)
     ensemble.write_manifest(tree / "ens", [tree / p.name for p in dirs], None)
     shutil.move(tree, tmp_path / "moved")
-    e = ensemble.load([tmp_path / "moved" / "ens"])
-    first = inference.Reinflector.load(dirs[0])
+    e = predict.load([tmp_path / "moved" / "ens"])
+    first = torch_engine.Reinflector.load(dirs[0])
     # No record: the first member's weights.
     assert (e.rerank, e.rerank_floor, e.rerank_roundtrip) == (
         first.rerank,
@@ -236,7 +237,7 @@ def test_a_moved_ensemble_folder_finds_its_members(members, tmp_path):
     ensemble.write_manifest(
         tmp_path / "moved" / "ens", [tmp_path / "moved" / p.name for p in dirs], record
     )
-    e = ensemble.load([tmp_path / "moved" / "ens" / "ensemble.json"])
+    e = predict.load([tmp_path / "moved" / "ens" / "ensemble.json"])
     assert (e.rerank, e.rerank_floor, e.rerank_roundtrip) == (2.0, 5.0, 0.25)
 
 

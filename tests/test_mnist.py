@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from reinflect import cli, config
 from reinflect.errors import DataMissingError, ReinflectError
-from reinflect.mnist import data, run
+from reinflect.mnist import data
+from reinflect.mnist import train as mnist_train
 
 runner = CliRunner()
 
@@ -67,14 +68,14 @@ def test_short_m2_run_learns(data_mirror, tmp_path):
     cfg = config.MnistConfig(
         model="m2", labels=100, train_size=3000, epochs=4, batch_size=100, hidden=(256,), latent=16
     )
-    summary = run.train_model(cfg, tmp_path, progress=False, plots=False)
-    records = run.train.MetricsLog.read(tmp_path / "metrics.jsonl")
+    summary = mnist_train.train_model(cfg, tmp_path, progress=False, plots=False)
+    records = mnist_train.train.MetricsLog.read(tmp_path / "metrics.jsonl")
     assert len(records) == 4
     assert records[-1]["loss"] < records[0]["loss"]
     # Chance is 90% error; 100 labels and 3000 images already do far better.
     assert summary["test_error"] < 0.45
     assert min(r["valid_error"] for r in records) == pytest.approx(
-        run.evaluate(tmp_path, split="valid")["valid_error"]
+        mnist_train.evaluate(tmp_path, split="valid")["valid_error"]
     )
 
 
@@ -120,7 +121,7 @@ def test_gated_layers_and_dynamic_binarization(data_mirror, tmp_path):
         latent=4,
         dynamic_binarization=True,
     )
-    summary = run.train_model(cfg, tmp_path, progress=False, plots=False)
+    summary = mnist_train.train_model(cfg, tmp_path, progress=False, plots=False)
     assert 0.0 <= summary["test_error"] <= 1.0
 
 
@@ -135,7 +136,7 @@ def test_m2_trains_with_sampling_estimators(data_mirror, tmp_path, estimator):
         hidden=(64,),
         latent=8,
     )
-    run.train_model(cfg, tmp_path, progress=False, plots=False)
-    records = run.train.MetricsLog.read(tmp_path / "metrics.jsonl")
+    mnist_train.train_model(cfg, tmp_path, progress=False, plots=False)
+    records = mnist_train.train.MetricsLog.read(tmp_path / "metrics.jsonl")
     assert records[-1]["loss"] < records[0]["loss"]
     assert all(0.0 <= r["valid_error"] <= 1.0 for r in records)

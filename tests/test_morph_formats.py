@@ -231,7 +231,7 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
     give their pair and its reverse, repeats are kept once, test files refused."""
     from helpers import write_rows
 
-    from reinflect.morph import run
+    from reinflect.morph import train as morph_train
 
     t1 = write_rows(tmp_path / "x-task1-train", [("go", "pos=V,tense=PST", "went")])
     t2 = write_rows(
@@ -242,7 +242,7 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
         tmp_path / "x-task3-train",
         [("goes", "pos=V,tense=PST", "went"), ("go", "pos=V,tense=PST", "went")],
     )
-    pairs = run.read_training([t1, t2, t3])
+    pairs = morph_train.read_training([t1, t2, t3])
     assert [(p.source, p.target_tags, p.target) for p in pairs] == [
         ("go", "pos=V,tense=PST", "went"),
         ("goes", "pos=V,tense=PST", "went"),
@@ -250,6 +250,6 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
     ]
     covered = write_rows(tmp_path / "y-task3-train", [("goes", "pos=V,tense=PST")])
     with pytest.raises(ReinflectError, match=r"y-task3-train:1: no target form"):
-        run.read_training([t1, covered])
+        morph_train.read_training([t1, covered])
     with pytest.raises(ReinflectError, match="test files are never used"):
-        run.read_training([t1, tmp_path / "x-task3-test"])
+        morph_train.read_training([t1, tmp_path / "x-task3-test"])

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from reinflect import cli, config
 from reinflect.errors import ReinflectError
-from reinflect.morph import decoding, inference, objective, run
+from reinflect.morph import decoding, objective, torch_engine
+from reinflect.morph import train as morph_train
 
 runner = CliRunner()
 
@@ -32,7 +33,7 @@ def toy_run(tmp_path_factory):
     """A small model trained to overfit 20 pairs (semi-supervised, unlabeled from the files)."""
     d = tmp_path_factory.mktemp("toy")
     train, dev = _write(d / "toy-train", PAIRS), _write(d / "toy-dev", PAIRS)
-    trainer = run.Trainer(
+    trainer = morph_train.Trainer(
         train_path=train,
         dev_path=dev,
         out_dir=d / "run",
@@ -61,7 +62,7 @@ def test_overfits_toy_pairs_greedy_and_beam(toy_run):
     d, trainer, summary = toy_run
     assert summary["best_dev_accuracy"] == 100.0
     assert summary["unlabeled_words"] > 0
-    r = inference.Reinflector.load(d / "run")
+    r = torch_engine.Reinflector.load(d / "run")
     words, bundles = _inputs(r)
     gold = [b for _, _, b in PAIRS]
     assert [p[0][0] for p in r.inflect(words, bundles, beam=1)] == gold
@@ -71,7 +72,7 @@ def test_overfits_toy_pairs_greedy_and_beam(toy_run):
 def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
     d, trainer, _ = toy_run
     model = trainer.kept_model.eval()
-    r = inference.Reinflector(model, trainer.vocab, trainer.schema)
+    r = torch_engine.Reinflector(model, trainer.vocab, trainer.schema)
     words, bundles = _inputs(r)
     with torch.no_grad():
         states, mask, h = r._encode_words(words)
@@ -92,16 +93,16 @@ def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
 
 def test_checkpoint_round_trip_gives_identical_predictions(toy_run):
     d, trainer, _ = toy_run
-    a = inference.Reinflector(trainer.kept_model, trainer.vocab, trainer.schema)
+    a = torch_engine.Reinflector(trainer.kept_model, trainer.vocab, trainer.schema)
     # On the trainer's device: CUDA and CPU kernels differ in the last float bits.
-    b = inference.Reinflector.load(d / "run" / "last.pt", device=str(trainer.device))
+    b = torch_engine.Reinflector.load(d / "run" / "last.pt", device=str(trainer.device))
     words, bundles = _inputs(a)
     assert a.inflect(words, bundles, beam=3, nbest=3) == b.inflect(words, bundles, beam=3, nbest=3)
 
 
 def test_partial_tags_and_analysis(toy_run):
     d, _, _ = toy_run
-    r = inference.Reinflector.load(d / "run")
+    r = torch_engine.Reinflector.load(d / "run")
     bundle, partial = r.target_bundle("plays", "V;PST")
     assert not partial and bundle == {"POS": "V", "Tense": "PST"}
     bundle, partial = r.target_bundle("cats", "SG")
@@ -222,7 +223,7 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
     """The labeled loss at y-KL weight w is the loss at 0 plus w * KL(q(y|x_s) || p(y))
     (same Gumbel draws and word dropout)."""
     _, trainer, _ = toy_run
-    batch = run._collate(trainer.train_ds, list(range(8)), trainer.device)
+    batch = morph_train._collate(trainer.train_ds, list(range(8)), trainer.device)
     out = {}
     for w in (0.0, 0.5, 1.0):
         torch.manual_seed(0)
@@ -254,11 +255,13 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
         ),
     )
     cpu = torch.device("cpu")
-    batch = run._collate(trainer.train_ds, list(range(6)), cpu)
+    batch = morph_train._collate(trainer.train_ds, list(range(6)), cpu)
     # The shortest unlabeled words, padded to the labeled length in the joint pass:
     # the padding must not count.
     lengths = [len(w) for w in trainer.unl_ds["word"]]
-    ub = run._collate(trainer.unl_ds, sorted(range(len(lengths)), key=lengths.__getitem__)[:5], cpu)
+    ub = morph_train._collate(
+        trainer.unl_ds, sorted(range(len(lengths)), key=lengths.__getitem__)[:5], cpu
+    )
     assert ub["word"].shape[1] < batch["target"].shape[1]
     shared = dict(kl_weight=0.3, temperature=0.7, y_kl_weight=0.5)
 
@@ -286,19 +289,15 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
 
 
 @pytest.mark.parametrize("source_attention", [None, "input", "output"])
-def test_decoder_step_matches_the_plain_formula(source_attention):
-    """The precomputed-projection step equals the textbook one: dot-product
-    attention over the tag vectors (and source states), torch's GRUCell on
-    [emb; z; contexts], and the output layer on [h; contexts]. In the "output"
-    style the source context is keyed by the new state and enters the output
-    layer only; teacher forcing, which attends for all steps at once after the
-    recurrence, equals the sum of the steps' log-probabilities."""
+def test_teacher_forcing_equals_the_sum_of_decoder_steps(source_attention):
+    """Training's teacher-forced log-likelihood (in the "output" style it attends
+    for all steps at once after the recurrence) equals the sum of the one-step
+    log-probabilities that decoding uses, with PAD positions not counted. That
+    each step is the paper's formula is checked against the numpy engine, the
+    plain formulation, in tests/test_engines.py."""
     from reinflect.morph import model as morph_model
 
-    cfg = config.MorphModelConfig(
-        **SMALL,
-        **config.source_attention(source_attention),
-    )
+    cfg = config.MorphModelConfig(**SMALL, **config.source_attention(source_attention))
     m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
     B, L = 5, 7
     z = torch.randn(B, cfg.latent)
@@ -308,41 +307,9 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
     lengths = torch.tensor([7, 3, 5, 1, 6])
     states, smask, _ = m.encode(ids, lengths)
     state = m.start(z, ys, (states, smask) if source_attention else None)
-    tokens = torch.randint(4, 12, (B,))
-
-    def attend(keys, query, mask_log, values=None):
-        w = torch.softmax((keys @ query.unsqueeze(-1)).squeeze(-1) + mask_log, -1)
-        w = w * (mask_log > morph_model.NEG / 2).float()
-        return (w.unsqueeze(1) @ (keys if values is None else values)).squeeze(1)
-
-    tags = torch.stack([y[:, 1:] @ t[1:] for y, t in zip(ys, m.tag_tables, strict=True)], 1)
-    present = torch.stack([y[:, 0] == 0 for y in ys], 1)
-    tag_mask = torch.zeros(present.shape).masked_fill(~present, morph_model.NEG)
-    h0 = state["h"]
-    e_y = torch.tanh(tags.sum(1) + m.tag_bias)
-    assert torch.allclose(h0, torch.tanh(m.init(torch.cat([z, e_y], -1))), atol=1e-6)
-    ctx = [attend(tags, m.tag_query(h0), tag_mask)]
-    if source_attention:
-        keys, values = m.src_key(states), m.src_value(states)
-    if source_attention == "input":
-        ctx.append(attend(keys, m.src_query(h0), smask, values))
-    ctx = torch.cat(ctx, -1)
-    cell = torch.nn.GRUCell(cfg.char_embedding + cfg.latent + ctx.shape[-1], cfg.decoder_hidden)
+    targets = torch.randint(4, 12, (B, 4))
+    targets[1, 2:] = morph_model.PAD
     with torch.no_grad():
-        cell.weight_ih.copy_(torch.cat([m.gru_emb.weight, m.gru_z.weight, m.gru_ctx.weight], dim=1))
-        cell.bias_ih.copy_(m.gru_z.bias)
-        cell.weight_hh.copy_(m.gru_hidden.weight)
-        cell.bias_hh.copy_(m.gru_hidden.bias)
-        expected_h = cell(torch.cat([m.embed(tokens), z, ctx], dim=-1), h0)
-        if source_attention == "output":
-            ctx = torch.cat([ctx, attend(keys, m.src_query(expected_h), smask, values)], -1)
-        expected_logp = torch.log_softmax(m.out(torch.cat([expected_h, ctx], -1)), -1)
-        logp, new = m.decode_step(state, tokens)
-        assert torch.allclose(new["h"], expected_h, atol=1e-5)
-        assert torch.allclose(logp, expected_logp, atol=1e-5)
-
-        targets = torch.cat([tokens[:, None], torch.randint(4, 12, (B, 3))], 1)
-        targets[1, 2:] = morph_model.PAD
         stepped, s = torch.zeros(B), state
         prev = torch.full((B,), morph_model.BOS)
         for t in range(targets.shape[1]):
@@ -355,7 +322,7 @@ def test_decoder_step_matches_the_plain_formula(source_attention):
 
 def _tiny_trainer(tmp_path, name, seed=0):
     train, dev = _write(tmp_path / "r-train", PAIRS), _write(tmp_path / "r-dev", PAIRS[:4])
-    return run.Trainer(
+    return morph_train.Trainer(
         train_path=train,
         dev_path=dev,
         out_dir=tmp_path / name,
@@ -399,7 +366,7 @@ def test_train_without_files_uses_the_english_sample(tmp_path):
     args = ["train", "--out", str(out), "--max-steps", "1", "--eval-every", "1", "--no-progress"]
     res = runner.invoke(cli.app, [*args, "--supervised-only"])
     assert res.exit_code == 0, res.output
-    r = inference.Reinflector.load(out)
+    r = torch_engine.Reinflector.load(out)
     assert r.schema.unimorph and "POS" in r.schema.dimensions
     res = runner.invoke(cli.app, ["predict", "plays", "--tags", "PST", "--model", str(out)])
     assert res.exit_code == 0 and len(res.stdout.splitlines()) == 1  # a form (not yet "played")

@@ -19,7 +19,8 @@ from helpers import SMALL, TOY, write_rows
 
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
-from reinflect.morph import data, run
+from reinflect.morph import data
+from reinflect.morph import train as morph_train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,7 +33,7 @@ def _files(d: Path) -> tuple[Path, Path]:
 def _trainer(tmp_path, name, *, model_cfg=None, **overrides):
     train_f, dev_f = _files(tmp_path / "data")
     cfg = dict(batch_size=8, unlabeled_batch=8, max_steps=8, eval_every=3, wordfreq_words=0)
-    return run.Trainer(
+    return morph_train.Trainer(
         train_path=train_f,
         dev_path=dev_f,
         out_dir=tmp_path / name,
@@ -180,7 +181,7 @@ def test_length_matched_batches_fit_the_limit_and_cover_each_pass_once():
 
 
 def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monkeypatch, caplog):
-    real = run.objective.semi  # the trainer is semi-supervised
+    real = morph_train.objective.semi  # the trainer is semi-supervised
     calls = {"n": 0}
 
     def sometimes_nan(*args, **kwargs):
@@ -188,13 +189,13 @@ def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monk
         calls["n"] += 1
         return (loss * float("nan") if calls["n"] == 2 else loss), stats
 
-    monkeypatch.setattr(run.objective, "semi", sometimes_nan)
+    monkeypatch.setattr(morph_train.objective, "semi", sometimes_nan)
     t = _trainer(tmp_path, "once", max_steps=4)
     t.fit()
     assert "non-finite loss at step 2" in caplog.text
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
 
-    monkeypatch.setattr(run.objective, "semi", real)
+    monkeypatch.setattr(morph_train.objective, "semi", real)
     t = _trainer(tmp_path, "always", max_steps=3)
     t.fit()
     best = (tmp_path / "always" / "model.pt").read_bytes()
@@ -202,7 +203,7 @@ def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monk
     def infinite(model, *a, **k):
         return next(model.parameters()).sum() * float("inf"), {}
 
-    monkeypatch.setattr(run.objective, "semi", infinite)
+    monkeypatch.setattr(morph_train.objective, "semi", infinite)
     t.tcfg.max_steps = 20
     with pytest.raises(ReinflectError, match="NaN or infinite for 5 batches in a row"):
         t.fit()
@@ -213,7 +214,7 @@ def test_out_of_memory_names_a_smaller_batch(tmp_path, monkeypatch):
     def oom(*a, **k):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(run.objective, "semi", oom)
+    monkeypatch.setattr(morph_train.objective, "semi", oom)
     with pytest.raises(ReinflectError, match="out of memory .* try --batch-size 4"):
         _trainer(tmp_path, "oom").fit()
 
@@ -446,7 +447,9 @@ def test_a_covered_dev_file_is_refused_with_its_line(tmp_path):
         tmp_path / "data" / "toy-dev2", [("walk", "V;PST", "walked"), ("play", "V;PST", "")]
     )
     with pytest.raises(ReinflectError, match=r"toy-dev2:2: no target form in a dev file"):
-        run.Trainer(train_path=train_f, dev_path=dev_f, out_dir=tmp_path / "o", progress=False)
+        morph_train.Trainer(
+            train_path=train_f, dev_path=dev_f, out_dir=tmp_path / "o", progress=False
+        )
 
 
 def test_training_mixes_hallucinated_pairs_reproducibly(tmp_path):
@@ -491,7 +494,7 @@ def test_a_small_training_set_suggests_hallucination(tmp_path, caplog, monkeypat
     caplog.clear()
     with caplog.at_level("WARNING", logger="reinflect"):
         _trainer(tmp_path, "on", hallucinate=2.0)
-        monkeypatch.setattr(run, "FEW_PAIRS", len(TOY) - 1)
+        monkeypatch.setattr(morph_train, "FEW_PAIRS", len(TOY) - 1)
         _trainer(tmp_path, "enough")
     assert "--hallucinate" not in caplog.text
     with pytest.raises(ReinflectError, match="--hallucinate must be >= 0"):

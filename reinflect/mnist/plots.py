@@ -110,10 +110,10 @@ def curves(metrics_path: Path, path: Path) -> None:
 
 def save_all(run_dir: str | Path, *, splits: dict[str, data.Split] | None = None) -> list[str]:
     """Write every picture that applies to the run in ``run_dir``; returns the file names."""
-    from reinflect.mnist import run
+    from reinflect.mnist import train
 
     run_dir = Path(run_dir)
-    model, cfg = run.load_model(run_dir)
+    model, cfg = train.load_model(run_dir)
     written = []
     samples(model, run_dir / "samples.png", seed=cfg.seed)
     written.append("samples.png")

@@ -17,7 +17,7 @@ seen in training and the reranking weights, unless others are passed.
 
 ``reinflect ensemble`` chooses reranking weights for the ensemble itself on a
 dev file and writes them, with the members' paths (relative to it), to a
-manifest ``OUT/ensemble.json``; ``--model OUT`` (or :func:`load`) then loads
+manifest ``OUT/ensemble.json``; ``--model OUT`` (or :func:`reinflect.morph.predict.load`) then loads
 the ensemble with those weights.
 """
 
@@ -32,7 +32,7 @@ import torch
 
 from reinflect import checkpoint
 from reinflect.errors import ReinflectError
-from reinflect.morph import inference, lite, vocab
+from reinflect.morph import predict, torch_engine, vocab
 
 
 class EnsembleDecoder:
@@ -86,7 +86,7 @@ def _pieces(v: vocab.Vocab) -> list[str]:
     return [v.sp.id_to_piece(i) for i in range(len(v))]
 
 
-def _char_maps(members: list[inference.Reinflector]) -> tuple[vocab.Vocab, list]:
+def _char_maps(members: list[torch_engine.Reinflector]) -> tuple[vocab.Vocab, list]:
     """The ensemble's character vocabulary (the first member's, or the union of
     all where they differ) and each member's maps for :class:`EnsembleDecoder`."""
     pieces = [_pieces(r.vocab) for r in members]
@@ -107,7 +107,7 @@ def _char_maps(members: list[inference.Reinflector]) -> tuple[vocab.Vocab, list]
     return union, maps
 
 
-def _tag_space(r: inference.Reinflector) -> tuple:
+def _tag_space(r: torch_engine.Reinflector) -> tuple:
     d = r.schema.to_dict()
     return d["dimensions"], d["values"], d["unimorph"]
 
@@ -116,10 +116,10 @@ def _mean(lists: list[list[float]]) -> list[float]:
     return [sum(xs) / len(xs) for xs in zip(*lists, strict=True)]
 
 
-class Ensemble(inference.TorchPredictor):
-    """Several :class:`~reinflect.morph.inference.Reinflector` that predict as one."""
+class Ensemble(torch_engine.TorchPredictor):
+    """Several :class:`~reinflect.morph.torch_engine.Reinflector` that predict as one."""
 
-    def __init__(self, members: list[inference.Reinflector], names: list[str] | None = None):
+    def __init__(self, members: list[torch_engine.Reinflector], names: list[str] | None = None):
         if not members:
             raise ValueError("an ensemble needs at least one model")
         names = names or [f"model {i + 1}" for i in range(len(members))]
@@ -144,7 +144,7 @@ class Ensemble(inference.TorchPredictor):
         """Rerank with a stored record's weights (a manifest's); None keeps the
         first member's."""
         if record is not None:
-            self.rerank, self.rerank_floor, self.rerank_roundtrip = lite.stored_rerank(record)
+            self.rerank, self.rerank_floor, self.rerank_roundtrip = predict.stored_rerank(record)
 
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
         self.warn_unknown(words)
@@ -179,11 +179,11 @@ MANIFEST_KIND = "reinflect-ensemble"
 def write_manifest(out: str | os.PathLike, members: list, rerank: dict | None) -> Path:
     """Write ``out/ensemble.json``: the members' paths relative to ``out`` (the
     folder can move with its members) and the reranking record (as
-    :meth:`~reinflect.morph.lite.Predictor.tune_rerank` returns it; None: the
+    :meth:`~reinflect.morph.predict.Predictor.tune_rerank` returns it; None: the
     first member's weights). Returns the manifest's path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / lite.ENSEMBLE_MANIFEST
+    path = out / predict.ENSEMBLE_MANIFEST
     record = {
         "kind": MANIFEST_KIND,
         "members": [os.path.relpath(Path(m).resolve(), out.resolve()) for m in members],
@@ -213,21 +213,7 @@ def read_manifest(path: str | os.PathLike) -> tuple[list[Path], dict | None]:
             f"{path}: not a reinflect ensemble manifest (written by 'reinflect ensemble')"
         )
     paths = [path.parent / m for m in members]
-    nested = next((p for p in paths if lite.ensemble_manifest(p)), None)
+    nested = next((p for p in paths if predict.ensemble_manifest(p)), None)
     if nested is not None:
         raise ReinflectError(f"{path}: member {nested} is itself an ensemble; list its models")
     return paths, record.get("rerank")
-
-
-def load(paths: list[str | os.PathLike], device: str = "cpu") -> lite.Predictor:
-    """The model at the one path, the ensemble of several, or the ensemble a
-    manifest (``reinflect ensemble``) names, with its reranking weights."""
-    manifest = lite.ensemble_manifest(paths[0]) if len(paths) == 1 else None
-    record = None
-    if manifest is not None:
-        paths, record = read_manifest(manifest)
-    elif len(paths) == 1:
-        return inference.Reinflector.load(paths[0], device)
-    e = Ensemble([inference.Reinflector.load(p, device) for p in paths], list(map(str, paths)))
-    e.use_rerank(record)
-    return e

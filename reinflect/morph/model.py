@@ -162,8 +162,8 @@ class MSVED(nn.Module):
     # the *tag values* (S = sum_k (C_k - 1) rows, a few dozen) and on the
     # *vocabulary* instead of on every row at every step: the per-step work is
     # one B x S by S x (3D + V) product instead of B x 200 by 200 x (3D + V)
-    # plus a B x 300 by 300 x 3D one. `test_decoder_step_matches_the_plain_formula`
-    # checks the result against the plain formulation.
+    # plus a B x 300 by 300 x 3D one. The numpy engine computes the plain formulation;
+    # tests/test_engines.py checks the two agree on random weights.
 
     def _tag_rows(self, ys: list[torch.Tensor]):
         """Present-value columns of ``ys`` side by side (``B x S``; the absent

@@ -1,49 +1,31 @@
-"""Prediction without torch: the trained MSVED in numpy, for a fast cold start.
+"""Prediction, engine-neutral: what every engine does alike, and ``load``.
 
-``import torch`` alone takes about 1.5 s on a small CPU, longer than the whole
-of a one-word prediction needs. Training therefore writes, next to the best
-checkpoint ``model.pt``, ``model.npz``: the same weights as float32 arrays,
-the vocabulary, the tag schema and the model config, plus the sha256 of the
-``model.pt`` it was made from. ``reinflect predict WORD`` and
-``reinflect analyze`` use it when it belongs to the ``model.pt`` beside it (a
-stale one is ignored) and fall back to the torch model otherwise; batch
-prediction and evaluation always use torch.
-
-The maths is the plain formulation of :mod:`reinflect.morph.model` (no
-precomputed shares: one word at a time, beams of a few rows), and greedy and
-beam search follow :mod:`reinflect.morph.decoding` step for step (hypotheses
-stop at EOS; finished ones continue with PAD at no cost; beam 1 is greedy).
-``tests/test_lite.py`` checks that both engines give the same forms and
-log-probabilities.
-
-This module also holds :class:`Predictor`, what both engines share: tag
-bundles, partial tags, rendering.
+An engine decodes a trained model: :mod:`reinflect.morph.torch_engine`
+(batches, GPUs, ensembles) or :mod:`reinflect.morph.numpy_engine` (one word
+from ``model.npz`` without importing torch, for a fast cold start). Both are
+:class:`Predictor`: tag bundles, partial tags, reranking, rendering and
+evaluation are written here once. :func:`load` picks the engine; this module
+imports none until then, and never torch.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 from pathlib import Path
 
-import numpy as np
-
-from reinflect import checkpoint, config
+from reinflect import config, metrics
 from reinflect.errors import ReinflectError
-from reinflect.morph import formats, tags, vocab
-from reinflect.morph.vocab import BOS, EOS, PAD
+from reinflect.morph import checkpoint, formats, tags, vocab
 
 log = logging.getLogger(__name__)
-KIND = "morph"
-META, VOCAB = "__meta__", "__vocab__"
-
 
 RERANK_GRID = config.MorphTrainConfig.rerank_grid
 RERANK_FLOORS = config.MorphTrainConfig.rerank_floors
 RERANK_ROUNDTRIPS = config.MorphTrainConfig.rerank_roundtrips
 RERANK_MARGIN = 5.0  # nats below the best hypothesis beyond which none is reranked
+ENGINES = ("auto", "torch", "numpy")
 
 
 class Predictor:
@@ -351,42 +333,40 @@ def rank(
     return [sorted(h, key=key) for h in scored]
 
 
-# -- the file ---------------------------------------------------------------------
+# -- files ------------------------------------------------------------------------
 
 
-def export(payload: dict, path: str | os.PathLike, *, source: str | os.PathLike) -> None:
-    """Write ``path`` (``.npz``) from a morph checkpoint ``payload`` (torch tensors)
-    that was saved as ``source``; atomic, like the checkpoint."""
-    meta = {
-        "format_version": checkpoint.FORMAT_VERSION,
-        "kind": KIND,
-        "model_config": payload["model_config"],
-        "schema": payload["schema"],
-        "step": payload.get("step"),
-        "rerank": payload.get("rerank", {}),
-        "checkpoint_sha256": checkpoint.sha256_of(source),
-    }
-    arrays = {k: v.detach().float().cpu().numpy() for k, v in payload["model"].items()}
-    arrays[META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    arrays[VOCAB] = np.frombuffer(payload["vocab"], dtype=np.uint8)
-    checkpoint.atomic_write(path, lambda f: np.savez(f, **arrays))
+def read_gold(
+    path: str | os.PathLike, fmt: str | None = None, *, skip_bad: bool = False
+) -> list[formats.Example]:
+    """The rows of a labeled file; an error naming the first row without a gold form."""
+    examples = formats.read(path, fmt, skip_bad=skip_bad)
+    missing = [e.line for e in examples if e.target is None]
+    if missing:
+        raise ReinflectError(f"{path}:{missing[0]}: no gold form (a covered file?)")
+    return examples
 
 
-def companion(checkpoint_path: str | os.PathLike) -> Path | None:
-    """The ``model.npz`` that belongs to ``checkpoint_path`` (same directory, made
-    from exactly that file, or alone there), or None."""
-    checkpoint_path = Path(checkpoint_path)
-    npz = checkpoint_path.with_suffix(".npz")
-    if not npz.is_file():
-        return None
-    if not checkpoint_path.exists():
-        return npz
-    try:
-        with np.load(npz, allow_pickle=False) as f:
-            meta = json.loads(f[META].tobytes())
-    except Exception:  # damaged or foreign: the torch checkpoint still works
-        return None
-    return npz if meta.get("checkpoint_sha256") == checkpoint.sha256_of(checkpoint_path) else None
+def evaluate(
+    predictor: Predictor,
+    gold_path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    by_tag: bool = False,
+    predictions_path: str | os.PathLike | None = None,
+    skip_bad: bool = False,
+    **decode,
+) -> dict:
+    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts.
+    ``decode`` goes to :meth:`Predictor.inflect` (``beam``, default 8; ``rerank``,
+    ``rerank_floor``, ``rerank_roundtrip``, default the model's)."""
+    examples = read_gold(gold_path, fmt, skip_bad=skip_bad)
+    bundles = predictor.file_bundles(examples, gold_path)
+    predicted = predictor.predict_examples(examples, bundles, **decode)
+    if predictions_path is not None:
+        formats.write(predictions_path, predicted, fmt or formats.detect(gold_path))
+    groups = [e.target_tags for e in examples] if by_tag else None
+    return metrics.score([p.target for p in predicted], [e.target for e in examples], groups)
 
 
 ENSEMBLE_MANIFEST = "ensemble.json"
@@ -402,200 +382,78 @@ def ensemble_manifest(path: str | os.PathLike) -> Path | None:
     return path if path.suffix == ".json" and path.is_file() else None
 
 
-# -- the model ----------------------------------------------------------------------
+# -- loading ----------------------------------------------------------------------
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+def load(
+    paths: str | os.PathLike | list[str | os.PathLike],
+    *,
+    engine: str = "torch",
+    device: str = "cpu",
+) -> Predictor:
+    """The trained model at ``paths``: a run directory, a ``model.pt`` or
+    ``model.npz``, several of them (an ensemble), or the folder or manifest
+    ``reinflect ensemble`` wrote (the ensemble with its reranking weights).
+
+    ``engine``: ``torch`` (batches, ``device``, ensembles); ``numpy`` (one
+    model's ``model.npz``, no torch import); ``auto``: numpy where one model
+    has an up-to-date ``model.npz`` the numpy engine can run, else torch
+    (writing the twin for next time).
+    """
+    if engine not in ENGINES:
+        raise ReinflectError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not paths:
+        raise ReinflectError("no model given")
+    manifest = next((m for m in map(ensemble_manifest, paths) if m), None)
+    if manifest is None and len(paths) == 1:
+        return _load_one(Path(paths[0]), engine, device)
+    if manifest is not None and len(paths) > 1:
+        raise ReinflectError(f"{manifest} is an ensemble: give it as the only model")
+    if engine == "numpy":
+        raise ReinflectError("the numpy engine predicts with one model; ensembles need torch")
+    from reinflect.morph import ensemble
+
+    record = None
+    if manifest is not None:
+        paths, record = ensemble.read_manifest(manifest)
+    members = [_load_one(Path(p), "torch", device) for p in paths]
+    e = ensemble.Ensemble(members, list(map(str, paths)))
+    e.use_rerank(record)
+    return e
 
 
-def _gru(gi: np.ndarray, gh: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """torch's GRU cell from the input and hidden projections (gates r, u, n)."""
-    D = h.shape[-1]
-    r = _sigmoid(gi[..., :D] + gh[..., :D])
-    u = _sigmoid(gi[..., D : 2 * D] + gh[..., D : 2 * D])
-    n = np.tanh(gi[..., 2 * D :] + r * gh[..., 2 * D :])
-    return (1.0 - u) * n + u * h
+def _load_one(path: Path, engine: str, device: str) -> Predictor:
+    pt = checkpoint.model_path(path)
+    refused = False
+    if engine != "torch":
+        npz = pt if pt.suffix == ".npz" else checkpoint.companion(pt)
+        if npz is not None:
+            from reinflect.morph import numpy_engine
 
+            try:
+                return numpy_engine.NumpyReinflector.load(npz)
+            except numpy_engine.Unsupported as e:
+                if engine == "numpy" or not pt.is_file():
+                    raise
+                log.info("%s; predicting with torch", e)
+                refused = True
+        elif engine == "numpy":
+            raise ReinflectError(f"{pt}: no up-to-date model.npz beside it for the numpy engine")
+    if not pt.is_file() or pt.suffix == ".npz":
+        raise ReinflectError(
+            f"no trained model at {path}; train one with: "
+            f"reinflect train --train FILE --dev FILE --out {path}"
+        )
+    from reinflect.morph import torch_engine
 
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    x = x - x.max(-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(-1, keepdims=True))
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
-
-
-class LiteReinflector(Predictor):
-    """A trained MSVED from ``model.npz``, computed with numpy."""
-
-    def __init__(self, weights: dict[str, np.ndarray], meta: dict, proto: bytes) -> None:
-        self.w = weights
-        self.cfg = config.MorphModelConfig(**meta["model_config"])
-        self.schema = tags.Schema.from_dict(meta["schema"])
-        self.vocab = vocab.Vocab(proto)
-        self.rerank, self.rerank_floor, self.rerank_roundtrip = stored_rerank(meta.get("rerank"))
-        w = weights
-        self._emb_in = w["embed.weight"] @ w["gru_emb.weight"].T  # V x 3D
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> LiteReinflector:
+    payload = checkpoint.load(pt, map_location=device)
+    r = torch_engine.Reinflector.from_payload(payload, device)
+    if engine == "auto" and not refused and pt.suffix == ".pt":
+        # A model trained before the twin existed (or a stale twin): write it, so
+        # the next call is fast.
         try:
-            with np.load(path, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-            meta = json.loads(arrays.pop(META).tobytes())
-            proto = arrays.pop(VOCAB).tobytes()
-        except Exception as e:
-            raise ReinflectError(
-                f"{path}: not a readable reinflect model ({type(e).__name__})"
-            ) from e
-        if meta.get("kind") != KIND or meta.get("format_version") != checkpoint.FORMAT_VERSION:
-            raise ReinflectError(f"{path}: not a reinflect {KIND} model of this version")
-        return cls(arrays, meta, proto)
-
-    # -- encoder -------------------------------------------------------------------
-
-    def _encode(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """(states ``L x 2H``, summary ``2H``) of the bidirectional GRU."""
-        w = self.w
-        ids = self.vocab.encode(word)
-        x = w["embed.weight"][ids]
-        H = w["encoder.weight_hh_l0"].shape[1]
-        runs = []
-        for suffix, order in (("", range(len(ids))), ("_reverse", range(len(ids))[::-1])):
-            gi = x @ w[f"encoder.weight_ih_l0{suffix}"].T + w[f"encoder.bias_ih_l0{suffix}"]
-            w_hh, b_hh = w[f"encoder.weight_hh_l0{suffix}"], w[f"encoder.bias_hh_l0{suffix}"]
-            h = np.zeros(H, dtype=np.float32)
-            states = np.zeros((len(ids), H), dtype=np.float32)
-            for t in order:
-                h = _gru(gi[t], h @ w_hh.T + b_hh, h)
-                states[t] = h
-            runs.append((states, h))
-        (fwd, h_f), (bwd, h_b) = runs
-        return np.concatenate([fwd, bwd], axis=1), np.concatenate([h_f, h_b])
-
-    def tag_log_probs(self, word: str) -> list[list[float]]:
-        _, h = self._encode(word)
-        return [
-            _log_softmax(h @ self.w[f"y_heads.{k}.weight"].T + self.w[f"y_heads.{k}.bias"]).tolist()
-            for k in range(len(self.schema.sizes))
-        ]
-
-    def bundle_log_probs(self, words: list[str], bundles: list[dict[str, str]]) -> list[float]:
-        out = []
-        for word, bundle in zip(words, bundles, strict=True):
-            if not word:
-                out.append(-math.inf)
-                continue
-            logq = self.tag_log_probs(word)
-            out.append(sum(lq[i] for lq, i in zip(logq, self.schema.encode(bundle), strict=True)))
-        return out
-
-    # -- decoder ---------------------------------------------------------------------
-
-    def _start(self, word: str, classes: list[int]) -> dict[str, np.ndarray]:
-        """The decoder's inputs for one word and the class of each tag dimension:
-        z = mu, the present tag vectors, and the source keys and values."""
-        w, cfg = self.w, self.cfg
-        states, summary = self._encode(word)
-        z = (summary @ w["to_z.weight"].T + w["to_z.bias"])[: cfg.latent]
-        present = [w[f"tag_tables.{k}"][i] for k, i in enumerate(classes) if i != 0]
-        vecs = np.array(present, dtype=np.float32).reshape(len(present), cfg.tag_embedding)
-        e_y = np.tanh(vecs.sum(0) + w["tag_bias"])
-        start = {
-            "h": np.tanh(np.concatenate([z, e_y]) @ w["init.weight"].T + w["init.bias"])[None],
-            "z_in": z @ w["gru_z.weight"].T + w["gru_z.bias"],
-            "tags": vecs,
-        }
-        if cfg.source_attention:
-            start["src_keys"] = states @ w["src_key.weight"].T
-            start["src_values"] = states @ w["src_value.weight"].T
-        return start
-
-    def _step(self, s: dict, h: np.ndarray, tokens: np.ndarray):
-        """Rows ``h`` (N x D) after ``tokens`` -> (log-probabilities N x V, new h)."""
-        w = self.w
-        tag_vecs = s["tags"]
-        if len(tag_vecs):
-            a = _softmax((h @ w["tag_query.weight"].T) @ tag_vecs.T)
-            ctx = [a @ tag_vecs]
-        else:  # no tag present: a zero context
-            ctx = [np.zeros((len(h), tag_vecs.shape[1]), dtype=np.float32)]
-        source = self.cfg.source_attention
-        before = source and self.cfg.source_attention_style == "input"
-        if before:  # keyed by the previous state, into the GRU input as well
-            ctx.append(self._source_context(s, h))
-        c = np.concatenate(ctx, axis=1)
-        gi = self._emb_in[tokens] + s["z_in"] + c @ w["gru_ctx.weight"].T
-        h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
-        if source and not before:  # keyed by the new state, output layer only
-            c = np.concatenate([c, self._source_context(s, h)], axis=1)
-        logits = np.concatenate([h, c], axis=1) @ w["out.weight"].T + w["out.bias"]
-        return _log_softmax(logits), h
-
-    def _source_context(self, s: dict, h: np.ndarray) -> np.ndarray:
-        a = _softmax((h @ self.w["src_query.weight"].T) @ s["src_keys"].T)
-        return a @ s["src_values"]
-
-    def _beam(self, s: dict, beam: int, max_length: int) -> list[tuple[list[int], float]]:
-        """Beam search for one input, as :func:`reinflect.morph.decoding.beam_search`."""
-        K = beam
-        h = np.repeat(s["h"], K, axis=0)
-        scores = np.full(K, -np.inf, dtype=np.float32)
-        scores[0] = 0.0
-        tokens = np.full(K, BOS, dtype=np.int64)
-        finished = np.zeros(K, dtype=bool)
-        history = np.zeros((K, 0), dtype=np.int64)
-        for _ in range(max_length):
-            live = ~finished & (scores > -np.inf)
-            logp_live, h_live = self._step(s, h[live], tokens[live])
-            V = logp_live.shape[1]
-            logp = np.full((K, V), -np.inf, dtype=np.float32)
-            logp[:, PAD] = 0.0
-            logp[live] = logp_live
-            h = h.copy()
-            h[live] = h_live
-            cand = (scores[:, None] + logp).reshape(-1)
-            flat = np.argsort(-cand, kind="stable")[:K]
-            scores = cand[flat]
-            origin, tok = flat // V, flat % V
-            h = h[origin]
-            history = np.concatenate([history[origin], tok[:, None]], axis=1)
-            finished = finished[origin] | (tok == EOS)
-            tokens = tok
-            if finished.all():
-                break
-        return [
-            ([int(t) for t in history[k] if t not in (PAD, EOS)], float(scores[k]))
-            for k in range(K)
-            if scores[k] > -np.inf
-        ]
-
-    def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
-        self.warn_unknown(words)
-        results = []
-        for word, bundle in zip(words, bundles, strict=True):
-            start = self._start(word, self.schema.encode(bundle))
-            hyps = self._beam(start, beam, max_length)[:nbest]
-            results.append([(self.vocab.decode(ids), s) for ids, s in hyps])
-        return results
-
-    def roundtrip_log_probs(self, sources: list[str], forms: list[str]) -> list[float]:
-        classes: dict[str, list[int]] = {}  # the source's most probable tag per dimension
-        out = []
-        for source, form in zip(sources, forms, strict=True):
-            if not form:
-                out.append(-math.inf)
-                continue
-            if source not in classes:
-                classes[source] = [int(np.argmax(lq)) for lq in self.tag_log_probs(source)]
-            s = self._start(form, classes[source])
-            h, prev, total = s["h"], BOS, 0.0
-            for tok in [*self.vocab.encode(source), EOS]:
-                logp, h = self._step(s, h, np.array([prev]))
-                total += float(logp[0, tok])
-                prev = tok
-            out.append(total)
-        return out
+            checkpoint.export(payload, pt.with_suffix(".npz"), source=pt)
+        except OSError as e:
+            log.info("could not write %s: %s", pt.with_suffix(".npz"), e)
+    return r

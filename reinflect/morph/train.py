@@ -30,14 +30,14 @@ import torch
 
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
+from reinflect.morph import checkpoint as morph_checkpoint
 from reinflect.morph import (
     data,
     formats,
     hallucinate,
-    inference,
-    lite,
     objective,
     tags,
+    torch_engine,
     unlabeled,
     vocab,
 )
@@ -291,17 +291,16 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------
 
     def payload(self, *, full: bool) -> dict:
-        p = {
-            "kind": inference.KIND,
-            "model_config": config.to_dict(self.mcfg),
-            "train_config": {**config.to_dict(self.tcfg), "kl": config.to_dict(self.tcfg.kl)},
-            "model": _cpu(self.kept_model.state_dict()),
-            "vocab": self.vocab.proto,
-            "schema": self.schema.to_dict(),
-            "step": self.step,
-            "best_dev_accuracy": self.best,
-            "lang": self.lang,
-        }
+        p = morph_checkpoint.payload(
+            weights=self.kept_model.state_dict(),
+            model_cfg=self.mcfg,
+            train_cfg=self.tcfg,
+            vocab_proto=self.vocab.proto,
+            schema=self.schema,
+            step=self.step,
+            best_dev_accuracy=self.best,
+            lang=self.lang,
+        )
         if full:
             p |= {
                 "optimizer": self.opt.state_dict(),
@@ -331,12 +330,11 @@ class Trainer:
 
     def _write_model(self, payload: dict) -> None:
         """``model.pt`` and its torch-free twin for fast predictions."""
-        checkpoint.save(self.out / "model.pt", payload)
-        lite.export(payload, self.out / "model.npz", source=self.out / "model.pt")
+        morph_checkpoint.write_model(self.out, payload)
 
     def resume(self) -> None:
         path = self.out / "last.pt"
-        p = checkpoint.load(path, kind=inference.KIND)
+        p = morph_checkpoint.load(path)
         if p["schema"] != self.schema.to_dict() or p["vocab"] != self.vocab.proto:
             raise ReinflectError(f"{path}: was trained on other data; cannot resume")
         if ("unlabeled_stream" in p) != (self.unl_stream is not None):
@@ -381,20 +379,20 @@ class Trainer:
         """Greedy exact match on dev of ``model`` (default: the kept model)."""
         model = self.kept_model if model is None else model
         model.eval()
-        r = inference.Reinflector(model, self.vocab, self.schema, self.device)
+        r = torch_engine.Reinflector(model, self.vocab, self.schema, self.device)
         preds = r.inflect([e.source for e in self.dev_ex], self.dev_bundles, beam=1)
         correct = sum(p[0][0] == e.target for p, e in zip(preds, self.dev_ex, strict=True))
         model.train()
         return 100.0 * correct / len(self.dev_ex)
 
     def tune_rerank(self) -> dict | None:
-        """Choose the reranking weight (``lite.Predictor``) for the best model on
+        """Choose the reranking weight (``predict.Predictor``) for the best model on
         dev with beam 8, and store it in ``model.pt`` and its twin."""
         path = self.out / "model.pt"
         if not self.tcfg.rerank_grid or not path.is_file():
             return None
-        payload = checkpoint.load(path, kind=inference.KIND)
-        r = inference.Reinflector.from_payload(payload, self.device)
+        payload = morph_checkpoint.load(path)
+        r = torch_engine.Reinflector.from_payload(payload, self.device)
         payload["rerank"] = r.tune_rerank(
             [e.source for e in self.dev_ex],
             self.dev_bundles,

@@ -1,27 +1,23 @@
-"""Prediction with a trained model: inflect, analyze, partial tags, evaluate.
+"""The torch engine: batched prediction with a trained model, on any device.
 
 Everything comes from the checkpoint (weights, vocabulary, tag schema,
-config); prediction never reads training data.
+config); prediction never reads training data. What both engines share
+(partial tags, reranking, evaluation) is :class:`reinflect.morph.predict.Predictor`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 
-from reinflect import checkpoint, config, metrics
-from reinflect.errors import ReinflectError
-from reinflect.morph import data, decoding, formats, lite, tags, vocab
+from reinflect.morph import checkpoint, data, decoding, predict, tags, vocab
 from reinflect.morph import model as morph_model
 
-KIND = lite.KIND
 
-
-class TorchPredictor(lite.Predictor):
+class TorchPredictor(predict.Predictor):
     """Decoding with torch: batched greedy or beam search over ``self.decoder``
     (``decode_step`` and ``reorder``, see :mod:`~reinflect.morph.decoding`)
     from the start states of :meth:`start`."""
@@ -62,21 +58,13 @@ class Reinflector(TorchPredictor):
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "cpu") -> Reinflector:
-        path = Path(path)
-        if path.is_dir():
-            path = path / "model.pt"
-        payload = checkpoint.load(path, kind=KIND, map_location=device)
-        return cls.from_payload(payload, device)
+        """The model of a run directory, ``model.pt`` or ``last.pt``."""
+        return cls.from_payload(checkpoint.load(path, map_location=device), device)
 
     @classmethod
     def from_payload(cls, payload: dict, device: str = "cpu") -> Reinflector:
-        v = vocab.Vocab(payload["vocab"])
-        schema = tags.Schema.from_dict(payload["schema"])
-        mcfg = config.MorphModelConfig(**payload["model_config"])
-        model = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=mcfg)
-        model.load_state_dict(payload["model"])
-        r = cls(model.to(device), v, schema, device)
-        r.rerank, r.rerank_floor, r.rerank_roundtrip = lite.stored_rerank(payload.get("rerank"))
+        r = cls(*checkpoint.build_model(payload, device), device)
+        r.rerank, r.rerank_floor, r.rerank_roundtrip = predict.stored_rerank(payload.get("rerank"))
         return r
 
     # -- helpers ---------------------------------------------------------------
@@ -157,37 +145,3 @@ class Reinflector(TorchPredictor):
     def tag_log_probs(self, word: str) -> list[list[float]]:
         _, _, h = self._encode_words([word])
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
-
-
-def read_gold(
-    path: str | os.PathLike, fmt: str | None = None, *, skip_bad: bool = False
-) -> list[formats.Example]:
-    """The rows of a labeled file; an error naming the first row without a gold form."""
-    examples = formats.read(path, fmt, skip_bad=skip_bad)
-    missing = [e.line for e in examples if e.target is None]
-    if missing:
-        raise ReinflectError(f"{path}:{missing[0]}: no gold form (a covered file?)")
-    return examples
-
-
-def evaluate(
-    reinflector: lite.Predictor,
-    gold_path: str | os.PathLike,
-    *,
-    fmt: str | None = None,
-    by_tag: bool = False,
-    predictions_path: str | os.PathLike | None = None,
-    skip_bad: bool = False,
-    **decode,
-) -> dict:
-    """Score predictions on a gold file: accuracy, mean Levenshtein, chrF, counts.
-    ``decode`` goes to :meth:`~reinflect.morph.lite.Predictor.inflect` (``beam``,
-    default 8; ``rerank``, ``rerank_floor``, ``rerank_roundtrip``, default the
-    model's)."""
-    examples = read_gold(gold_path, fmt, skip_bad=skip_bad)
-    bundles = reinflector.file_bundles(examples, gold_path)
-    predicted = reinflector.predict_examples(examples, bundles, **decode)
-    if predictions_path is not None:
-        formats.write(predictions_path, predicted, fmt or formats.detect(gold_path))
-    groups = [e.target_tags for e in examples] if by_tag else None
-    return metrics.score([p.target for p in predicted], [e.target for e in examples], groups)

@@ -11,7 +11,9 @@ from helpers import SMALL, TOY, write_rows
 
 from reinflect import checkpoint, config
 from reinflect.errors import ReinflectError
-from reinflect.morph import inference, lite, run, tags
+from reinflect.morph import checkpoint as morph_checkpoint
+from reinflect.morph import numpy_engine, predict, tags, torch_engine
+from reinflect.morph import train as morph_train
 
 
 @pytest.fixture(scope="module", params=[None, "input", "output"])
@@ -19,7 +21,7 @@ def toy_dir(request, tmp_path_factory):
     """A toy model: MSVED, or with source attention in either style."""
     d = tmp_path_factory.mktemp("lite")
     train = write_rows(d / "toy-train", TOY)
-    trainer = run.Trainer(
+    trainer = morph_train.Trainer(
         train_path=train,
         dev_path=train,
         out_dir=d / "run",
@@ -41,7 +43,7 @@ def _inputs():
 
 
 def test_training_writes_the_twin_of_the_best_checkpoint(toy_dir):
-    assert lite.companion(toy_dir / "model.pt") == toy_dir / "model.npz"
+    assert morph_checkpoint.companion(toy_dir / "model.pt") == toy_dir / "model.npz"
 
 
 @pytest.mark.parametrize(
@@ -58,8 +60,8 @@ def test_training_writes_the_twin_of_the_best_checkpoint(toy_dir):
 def test_both_engines_give_the_same_forms_and_scores(
     toy_dir, beam, nbest, rerank, floor, roundtrip
 ):
-    full = inference.Reinflector.load(toy_dir)
-    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    full = torch_engine.Reinflector.load(toy_dir)
+    light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
     kw = {
         "beam": beam,
@@ -76,8 +78,8 @@ def test_both_engines_give_the_same_forms_and_scores(
 
 
 def test_both_engines_analyze_alike(toy_dir):
-    full = inference.Reinflector.load(toy_dir)
-    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    full = torch_engine.Reinflector.load(toy_dir)
+    light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     for word in ("walked", "cats", "jumps"):
         for la, lb in zip(full.tag_log_probs(word), light.tag_log_probs(word), strict=True):
             assert la == pytest.approx(lb, abs=1e-4)
@@ -88,8 +90,8 @@ def test_both_engines_analyze_alike(toy_dir):
 
 
 def test_both_engines_score_bundles_alike(toy_dir):
-    full = inference.Reinflector.load(toy_dir)
-    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    full = torch_engine.Reinflector.load(toy_dir)
+    light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     words = ["walked", "cats", "", "jumps"]
     bundles = [tags.parse(t) for t in ("V;PST", "N;SG", "N;PL", "V;PST")]
     a, b = full.bundle_log_probs(words, bundles), light.bundle_log_probs(words, bundles)
@@ -102,8 +104,8 @@ def test_both_engines_score_bundles_alike(toy_dir):
 def test_both_engines_score_round_trips_alike(toy_dir):
     """log p(source|z = mu(form), y = argmax q(y|source)): the same in both
     engines, in a batch or alone, a log-probability, -inf for an empty form."""
-    full = inference.Reinflector.load(toy_dir)
-    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    full = torch_engine.Reinflector.load(toy_dir)
+    light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     sources = ["walks", "walks", "cats", "cats", "jumped"]
     forms = ["walked", "walking", "cat", "", "jumps"]
     a, b = full.roundtrip_log_probs(sources, forms), light.roundtrip_log_probs(sources, forms)
@@ -122,7 +124,7 @@ def test_both_engines_score_round_trips_alike(toy_dir):
 
 
 def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
-    full = inference.Reinflector.load(toy_dir)
+    full = torch_engine.Reinflector.load(toy_dir)
     words, bundles = _inputs()
     scored = full.scored_beams(words, bundles, beam=4, roundtrip=True)
     plain = {"rerank": 0.0, "rerank_roundtrip": 0.0}
@@ -174,24 +176,32 @@ def test_the_floor_keeps_a_confident_other_reading_from_vetoing_a_form():
             ("eksen", -9.0, -inf, -inf),
         ]
     ]
-    assert lite.rank(scored, 0.5)[0][0][0] == "eksenleri"
-    assert lite.rank(scored, 0.5, 5.0)[0][0][0] == "ekseni"
-    assert lite.rank(scored, 0.5, 5.0)[0][-1][0] == "eksen"  # unscored stays last
-    assert lite.rank(scored, 0.0, 5.0) == scored
+    assert predict.rank(scored, 0.5)[0][0][0] == "eksenleri"
+    assert predict.rank(scored, 0.5, 5.0)[0][0][0] == "ekseni"
+    assert predict.rank(scored, 0.5, 5.0)[0][-1][0] == "eksen"  # unscored stays last
+    assert predict.rank(scored, 0.0, 5.0) == scored
     # The round trip alone, or tipping the balance back (-3.6 - 2.9 - 1.8 > -0.03 - 7.65 - 0.8).
-    assert [f for f, *_ in lite.rank(scored, 0.0, None, 0.1)[0]] == ["ekseni", "eksenleri", "eksen"]
-    assert lite.rank(scored, 0.5, None, 0.2)[0][0][0] == "eksenleri"
-    assert lite.rank(scored, 0.5, 5.0, 0.2)[0][0][0] == "ekseni"
+    assert [f for f, *_ in predict.rank(scored, 0.0, None, 0.1)[0]] == [
+        "ekseni",
+        "eksenleri",
+        "eksen",
+    ]
+    assert predict.rank(scored, 0.5, None, 0.2)[0][0][0] == "eksenleri"
+    assert predict.rank(scored, 0.5, 5.0, 0.2)[0][0][0] == "ekseni"
 
 
 def test_stored_rerank_reads_records_with_and_without_a_floor_or_round_trip():
-    assert lite.stored_rerank(None) == (0.0, None, 0.0)
-    assert lite.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None, 0.0)
-    assert lite.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0)
-    assert lite.stored_rerank({"weight": 1, "floor": None, "roundtrip": 0.25}) == (1.0, None, 0.25)
-    assert lite.grid_key(0.5, None) == "0.5" and lite.grid_key(1.0, 2.0) == "1 floor 2"
-    assert lite.grid_key(1.0, 2.0, 0.0) == "1 floor 2"
-    assert lite.grid_key(0.0, None, 0.25) == "0 roundtrip 0.25"
+    assert predict.stored_rerank(None) == (0.0, None, 0.0)
+    assert predict.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None, 0.0)
+    assert predict.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0)
+    assert predict.stored_rerank({"weight": 1, "floor": None, "roundtrip": 0.25}) == (
+        1.0,
+        None,
+        0.25,
+    )
+    assert predict.grid_key(0.5, None) == "0.5" and predict.grid_key(1.0, 2.0) == "1 floor 2"
+    assert predict.grid_key(1.0, 2.0, 0.0) == "1 floor 2"
+    assert predict.grid_key(0.0, None, 0.25) == "0 roundtrip 0.25"
 
 
 def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
@@ -201,19 +211,19 @@ def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
     with them reproduces the tuning table."""
     chosen = checkpoint.load(toy_dir / "model.pt")["rerank"]
     table = chosen["dev_accuracy_beam8"]
-    floors = sorted(lite.RERANK_FLOORS, key=lambda f: -math.inf if f is None else -f)
+    floors = sorted(predict.RERANK_FLOORS, key=lambda f: -math.inf if f is None else -f)
     order = [
         (w, f, v)
-        for v in sorted(lite.RERANK_ROUNDTRIPS)
-        for w in lite.RERANK_GRID
+        for v in sorted(predict.RERANK_ROUNDTRIPS)
+        for w in predict.RERANK_GRID
         for f in (floors if w else [None])
     ]
-    assert list(table) == [lite.grid_key(*k) for k in order]
+    assert list(table) == [predict.grid_key(*k) for k in order]
     best = max(table.values())
-    first = next(k for k in order if table[lite.grid_key(*k)] == best)
+    first = next(k for k in order if table[predict.grid_key(*k)] == best)
     assert (chosen["weight"], chosen["floor"], chosen["roundtrip"]) == first
-    full = inference.Reinflector.load(toy_dir)
-    light = lite.LiteReinflector.load(toy_dir / "model.npz")
+    full = torch_engine.Reinflector.load(toy_dir)
+    light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     for r in (full, light):
         assert (r.rerank, r.rerank_floor, r.rerank_roundtrip) == first
     summary = json.loads((toy_dir / "summary.json").read_text())
@@ -222,8 +232,8 @@ def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
     for w, f, v in ((0.0, None, 0.0), (1.0, None, 0.0), (1.0, 2.0, 0.0), (1.0, 2.0, 0.5)):
         no_floor = math.inf if f is None else f  # None would mean "the model's floor"
         kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v}
-        acc = inference.evaluate(full, gold, beam=8, **kw)
-        assert acc["accuracy"] == pytest.approx(table[lite.grid_key(w, f, v)])
+        acc = predict.evaluate(full, gold, beam=8, **kw)
+        assert acc["accuracy"] == pytest.approx(table[predict.grid_key(w, f, v)])
 
 
 def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):
@@ -233,14 +243,14 @@ def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):
     payload = checkpoint.load(toy_dir / "model.pt")
     payload["step"] += 1  # another checkpoint: its twin no longer matches
     checkpoint.save(d / "model.pt", {k: v for k, v in payload.items() if k != "format_version"})
-    assert lite.companion(d / "model.pt") is None
+    assert morph_checkpoint.companion(d / "model.pt") is None
     (d / "model.npz").write_bytes(b"junk")
-    assert lite.companion(d / "model.pt") is None
+    assert morph_checkpoint.companion(d / "model.pt") is None
     with pytest.raises(ReinflectError, match=r"model\.npz: not a readable reinflect model"):
-        lite.LiteReinflector.load(d / "model.npz")
+        numpy_engine.NumpyReinflector.load(d / "model.npz")
     (d / "model.pt").unlink()
     (d / "model.npz").write_bytes((toy_dir / "model.npz").read_bytes())
-    assert lite.companion(d / "model.pt") == d / "model.npz"  # alone, it is the model
+    assert morph_checkpoint.companion(d / "model.pt") == d / "model.npz"  # alone, it is the model
 
 
 def test_cli_predict_and_analyze_run_without_torch(toy_dir):
@@ -258,7 +268,7 @@ print(json.dumps([a.stdout, b.stdout]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     form, analysis = json.loads(out.stdout)
-    full = inference.Reinflector.load(toy_dir)
+    full = torch_engine.Reinflector.load(toy_dir)
     assert form == full.inflect(["plays"], [{"POS": "V", "Tense": "PST"}])[0][0][0] + "\n"
     assert len(analysis.splitlines()) == 2
 
@@ -272,6 +282,127 @@ def test_predict_with_an_older_run_writes_the_twin(tmp_path, toy_dir):
     args = ["predict", "plays", "--tags", "V;PST", "--model", str(tmp_path)]
     first = CliRunner().invoke(cli.app, args)
     assert first.exit_code == 0, first.output
-    assert lite.companion(tmp_path / "model.pt") == tmp_path / "model.npz"
+    assert morph_checkpoint.companion(tmp_path / "model.pt") == tmp_path / "model.npz"
     second = CliRunner().invoke(cli.app, args)
     assert second.stdout == first.stdout
+
+
+# -- the maths once, checked twice: both engines on random weights -------------------
+
+# Every model option that changes what prediction computes, each way it can be set;
+# the options that only shape training ride along (they must not change a thing).
+GRID = [
+    {},
+    {"source_attention": True, "source_attention_style": "input"},
+    {"source_attention": True, "source_attention_style": "output"},
+    {"source_attention": True, "source_attention_dim": 8, "decoder_hidden": 24},
+    {"latent": 5, "tag_embedding": 12, "char_embedding": 7, "encoder_hidden": 10},
+    {"word_dropout": 0.0, "dropout": 0.3},
+]
+RANDOM_WORDS = ["kitap", "kitaplar", "ev", "evlere", "gözlük", "a"]
+RANDOM_TAGS = ["N;PL", "N;SG;DAT", "V;PST;3;SG", "V;PRS", "ADJ"]
+
+
+def _random_model(tmp_path, options: dict, seed: int):
+    """A model with random weights (sharpened, so beams are not near-uniform ties),
+    saved as training saves one: model.pt and its twin."""
+    import torch
+
+    from reinflect.morph import model as morph_model
+    from reinflect.morph import vocab
+
+    torch.manual_seed(seed)
+    cfg = config.MorphModelConfig(**{**SMALL, **options})
+    v = vocab.Vocab.build(RANDOM_WORDS)
+    schema = tags.Schema.build(RANDOM_TAGS)
+    m = morph_model.MSVED(vocab_size=len(v), tag_sizes=schema.sizes, cfg=cfg)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.mul_(3.0)
+    payload = morph_checkpoint.payload(
+        weights=m.state_dict(),
+        model_cfg=cfg,
+        train_cfg=config.MorphTrainConfig(),
+        vocab_proto=v.proto,
+        schema=schema,
+        step=0,
+        best_dev_accuracy=0.0,
+        lang=None,
+    )
+    morph_checkpoint.write_model(tmp_path, payload)
+    return tmp_path
+
+
+@pytest.mark.parametrize("options", GRID, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_both_engines_agree_on_random_weights(tmp_path, options):
+    """Forms and log-probabilities within 1e-4: beam search with n-best, greedy,
+    the tag classifier and the round trip, for every kind of model."""
+    run = _random_model(tmp_path, options, seed=len(str(options)))
+    full = predict.load(run, engine="torch")
+    light = predict.load(run, engine="numpy")
+    assert isinstance(full, torch_engine.Reinflector)
+    assert isinstance(light, numpy_engine.NumpyReinflector)
+    words = RANDOM_WORDS[:5]
+    bundles = [tags.parse(t) for t in RANDOM_TAGS]
+    for beam, nbest in ((1, 1), (5, 5)):
+        a = full.inflect(words, bundles, beam=beam, nbest=nbest, max_length=12)
+        b = light.inflect(words, bundles, beam=beam, nbest=nbest, max_length=12)
+        assert [[f for f, _ in h] for h in a] == [[f for f, _ in h] for h in b]
+        for ha, hb in zip(a, b, strict=True):
+            assert [s for _, s in ha] == pytest.approx([s for _, s in hb], abs=1e-4)
+    for w in words:
+        for la, lb in zip(full.tag_log_probs(w), light.tag_log_probs(w), strict=True):
+            assert la == pytest.approx(lb, abs=1e-4)
+    forms = ["kitaplara", "ev", "gözlükler", "evler", "a"]
+    assert full.roundtrip_log_probs(words, forms) == pytest.approx(
+        light.roundtrip_log_probs(words, forms), abs=1e-4
+    )
+
+
+def test_the_numpy_engine_knows_every_model_option():
+    """A new option of MorphModelConfig must be computed by the numpy engine or
+    declared training-only there; then the random-weight grid above covers it."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config.MorphModelConfig)}
+    assert fields == numpy_engine.INFERENCE_OPTIONS | numpy_engine.TRAINING_OPTIONS
+
+
+def test_the_numpy_engine_refuses_weights_or_options_it_does_not_know(tmp_path):
+    import numpy as np
+
+    run = _random_model(tmp_path, {}, seed=0)
+    arrays, meta, proto = morph_checkpoint.read_npz(run / "model.npz")
+
+    def rewrite(arrays, meta):
+        arrays = {**arrays, morph_checkpoint.META: np.frombuffer(json.dumps(meta).encode(), "u1")}
+        arrays[morph_checkpoint.VOCAB] = np.frombuffer(proto, "u1")
+        np.savez(run / "model.npz", **arrays)
+
+    rewrite({**arrays, "copy_gate.weight": np.zeros(3, "f4")}, meta)
+    with pytest.raises(numpy_engine.Unsupported, match=r"model\.npz: .*weights copy_gate\.weight$"):
+        predict.load(run / "model.npz", engine="numpy")
+    rewrite(arrays, {**meta, "model_config": {**meta["model_config"], "copy": True}})
+    with pytest.raises(numpy_engine.Unsupported, match=r"does not know the model options copy$"):
+        predict.load(run / "model.npz", engine="numpy")
+    del arrays["out.bias"]
+    rewrite(arrays, meta)
+    with pytest.raises(numpy_engine.Unsupported, match=r"weights missing: out\.bias$"):
+        predict.load(run / "model.npz", engine="numpy")
+
+
+def test_load_picks_the_engine(tmp_path, toy_dir):
+    assert isinstance(predict.load(toy_dir, engine="auto"), numpy_engine.NumpyReinflector)
+    assert isinstance(predict.load(toy_dir), torch_engine.Reinflector)
+    with pytest.raises(ReinflectError, match="engine must be one of auto, torch, numpy"):
+        predict.load(toy_dir, engine="onnx")
+    with pytest.raises(ReinflectError, match="ensembles need torch"):
+        predict.load([toy_dir, toy_dir], engine="numpy")
+    # A twin the numpy engine refuses: auto predicts with torch instead.
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "model.pt").write_bytes((toy_dir / "model.pt").read_bytes())
+    assert isinstance(predict.load(d, engine="auto"), torch_engine.Reinflector)  # writes the twin
+    assert isinstance(predict.load(d, engine="auto"), numpy_engine.NumpyReinflector)
+    with pytest.raises(ReinflectError, match=r"no trained model at .*nowhere"):
+        predict.load(tmp_path / "nowhere")
