@@ -14,8 +14,9 @@ from typing import Annotated
 
 import typer
 
-from reinflect import __version__
-from reinflect.errors import ReinflectError
+from reinflect import __version__, config
+from reinflect.errors import ReinflectError, UsageError
+from reinflect.vae import schedules
 
 app = typer.Typer(
     help="Morphological reinflection with a semi-supervised sequence VAE (MSVED).",
@@ -43,13 +44,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _guard(fn, *args, **kwargs):
-    """Run a library call; a ReinflectError becomes one line on stderr and exit 1."""
+    """Run a library call; a ReinflectError becomes one line on stderr and exit 1
+    (2 for a UsageError)."""
     try:
         return fn(*args, **kwargs)
     except ReinflectError as e:
         if _state["debug"]:
             raise
-        raise _fail(str(e)) from None
+        raise _fail(str(e), 2 if isinstance(e, UsageError) else 1) from None
 
 
 def _version(value: bool) -> None:
@@ -86,38 +88,53 @@ class Estimator(str, Enum):
     reinforce = "reinforce"
 
 
+MNIST = config.MnistConfig()  # the defaults of `reinflect mnist train`
+MNIST_MODEL, MNIST_ACTIVATION = Model(MNIST.model), Activation(MNIST.activation)
+MNIST_ESTIMATOR, MNIST_HIDDEN = Estimator(MNIST.estimator), ",".join(map(str, MNIST.hidden))
+
+
 @mnist_app.command("train")
 def mnist_train(
     out: Annotated[Path, typer.Option(help="Run directory (model.pt, metrics, pictures).")] = Path(
         "runs/mnist"
     ),
-    model: Annotated[Model, typer.Option(help="m1: VAE; m2: semi-supervised.")] = Model.m2,
-    labels: Annotated[int, typer.Option(help="Labeled images for M2 (equal per class).")] = 100,
-    latent: Annotated[int, typer.Option(help="Dimensions of z (2 draws the manifold).")] = 50,
-    hidden: Annotated[str, typer.Option(help="Hidden layer sizes, comma-separated.")] = "500",
+    model: Annotated[Model, typer.Option(help="m1: VAE; m2: semi-supervised.")] = MNIST_MODEL,
+    labels: Annotated[
+        int, typer.Option(help="Labeled images for M2 (equal per class).")
+    ] = MNIST.labels,
+    latent: Annotated[
+        int, typer.Option(help="Dimensions of z (2 draws the manifold).")
+    ] = MNIST.latent,
+    hidden: Annotated[
+        str, typer.Option(help="Hidden layer sizes, comma-separated.")
+    ] = MNIST_HIDDEN,
     activation: Annotated[
         Activation, typer.Option(help="Hidden activation (gated: Dauphin et al. gated layers).")
-    ] = Activation.softplus,
-    epochs: Annotated[int, typer.Option(help="Passes over the training images.")] = 50,
+    ] = MNIST_ACTIVATION,
+    epochs: Annotated[int, typer.Option(help="Passes over the training images.")] = MNIST.epochs,
     estimator: Annotated[
         Estimator, typer.Option(help="How M2 handles the unlabeled y.")
-    ] = Estimator.enumerate,
+    ] = MNIST_ESTIMATOR,
     alpha: Annotated[
         float, typer.Option(help="Weight of the classifier term (M2; Kingma: 0.1 N).")
-    ] = 5000.0,
+    ] = MNIST.alpha,
     kl_weight: Annotated[
         float, typer.Option(help="Constant weight on KL(z) (1: the ELBO; >1 pushes class into y).")
-    ] = 1.0,
+    ] = MNIST.kl.cap,
     kl_warmup: Annotated[
         int, typer.Option(help="Updates of linear KL warm-up from 0 to --kl-weight (0: none).")
     ] = 0,
     dynamic_binarization: Annotated[
         bool, typer.Option(help="M2: sample binary pixels afresh for every batch.")
     ] = False,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
-    lr_decay: Annotated[float, typer.Option(help="Learning-rate factor per epoch.")] = 1.0,
-    batch_size: Annotated[int, typer.Option(help="Images per update.")] = 200,
-    seed: Annotated[int, typer.Option(help="Random seed (labeled subset and training).")] = 0,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = MNIST.lr,
+    lr_decay: Annotated[
+        float, typer.Option(help="Learning-rate factor per epoch.")
+    ] = MNIST.lr_decay,
+    batch_size: Annotated[int, typer.Option(help="Images per update.")] = MNIST.batch_size,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (labeled subset and training).")
+    ] = MNIST.seed,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
     train_size: Annotated[int | None, typer.Option(help="Use the first N training images.")] = None,
@@ -239,29 +256,10 @@ MODELS = typer.Option(
     metavar="PATH",
     show_default=str(DEFAULT_MODEL),
 )
-SAMPLE_MINUTES = 9.5  # the zero-argument run stays under 10 minutes with its set-up
-# The sample built by scripts/make_english_data.py, beside the package in a checkout.
-ENGLISH_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "english"
-
-
-class Format(str, Enum):
-    auto = "auto"
-    sigmorphon2016 = "sigmorphon2016"
-    sigmorphon2016_t2 = "sigmorphon2016-t2"
-    unimorph = "unimorph"
-    unimorph_ltf = "unimorph-ltf"
-
-
-class AttentionStyle(str, Enum):  # config.SOURCE_ATTENTION_STYLES
-    input = "input"
-    output = "output"
-
-
-class KLKind(str, Enum):  # reinflect.vae.schedules.KL_KINDS, kept literal for a fast --help
-    linear = "linear"
-    sigmoid = "sigmoid"
-    cyclical = "cyclical"
-    constant = "constant"
+# Choices, from the config's tuples.
+Format = Enum("Format", {v.replace("-", "_"): v for v in config.FORMATS}, type=str)
+AttentionStyle = Enum("AttentionStyle", {v: v for v in config.SOURCE_ATTENTION_STYLES}, type=str)
+KLKind = Enum("KLKind", {v: v for v in schedules.KL_KINDS}, type=str)
 
 
 DATASET = typer.Option(
@@ -334,8 +332,25 @@ def _fmt(value: Format) -> str | None:
     return None if value == Format.auto else value.value
 
 
+def _default(name: str):
+    """The default of train option ``name``: the config's (the one source of defaults)."""
+    return config.option_default(name)
+
+
+DEFAULT_FORMAT = Format(_default("format"))
+DEFAULT_ATTENTION_STYLE = AttentionStyle(_default("source_attention_style"))
+DEFAULT_KL_KIND = KLKind(_default("kl_schedule"))
+
+
+def _given(ctx: typer.Context, param: str) -> bool:
+    """Whether ``param`` was given on the command line or in the environment."""
+    source = ctx.get_parameter_source(param)  # typer's click, not always the click module's
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
 @app.command("train")
 def morph_train(
+    ctx: typer.Context,
     train: Annotated[
         list[Path] | None,
         typer.Option(
@@ -344,20 +359,32 @@ def morph_train(
     ] = None,
     dev: Annotated[Path | None, typer.Option(help="Labeled dev file, for model selection.")] = None,
     dataset: Annotated[str | None, DATASET] = None,
-    task: Annotated[int, TASK] = 3,
+    task: Annotated[int, TASK] = _default("task"),
     setting: Annotated[str | None, SETTING] = None,
     out: Annotated[Path, typer.Option(help="Run directory.")] = DEFAULT_MODEL,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A TOML file of options ([data], [model], [train], [train.kl]; any field of "
+            "--print-config); options given here override it. RUN/config.toml repeats a run.",
+        ),
+    ] = None,
+    print_config: Annotated[
+        bool,
+        typer.Option("--print-config", help="Print the resolved configuration as TOML and exit."),
+    ] = False,
     unlabeled: Annotated[
         Path | None, typer.Option(help="Extra unlabeled words, one per line.")
     ] = None,
     lang: Annotated[str | None, typer.Option(help="Language (for wordfreq words).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="File format.")] = Format.auto,
+    fmt: Annotated[Format, typer.Option("--format", help="File format.")] = DEFAULT_FORMAT,
     supervised_only: Annotated[
         bool, typer.Option("--supervised-only", help="No unlabeled words.")
-    ] = False,
+    ] = _default("supervised_only"),
     source_attention: Annotated[
         bool, typer.Option("--source-attention", help="Attend over source characters (ours).")
-    ] = False,
+    ] = _default("source_attention"),
     source_attention_style: Annotated[
         AttentionStyle,
         typer.Option(
@@ -365,20 +392,20 @@ def morph_train(
             "output layer; output: keyed by the new state, into the output layer only "
             "(cheaper to train)."
         ),
-    ] = AttentionStyle.input,
+    ] = DEFAULT_ATTENTION_STYLE,
     word_dropout: Annotated[
         float, typer.Option(help="Share of decoder inputs dropped in training.")
-    ] = 0.4,
+    ] = _default("word_dropout"),
     dropout: Annotated[
         float,
         typer.Option(help="Dropout on encoder outputs and decoder states in training (ours)."),
-    ] = 0.0,
+    ] = _default("dropout"),
     hallucinate: Annotated[
         float,
         typer.Option(
             help="Hallucinated pairs (stem consonants redrawn) per real pair (ours); 0: none."
         ),
-    ] = 0.0,
+    ] = _default("hallucinate"),
     match_unlabeled_lengths: Annotated[
         bool,
         typer.Option(
@@ -386,132 +413,125 @@ def morph_train(
             help="Length-match each update's unlabeled words to its labeled batch: faster "
             "updates, not proven as good (ours).",
         ),
-    ] = False,
-    batch_size: Annotated[int, typer.Option(help="Labeled pairs per update.")] = 64,
+    ] = _default("match_unlabeled_lengths"),
+    batch_size: Annotated[
+        int, typer.Option(help="Labeled pairs (and unlabeled words) per update.")
+    ] = _default("batch_size"),
     unlabeled_weight: Annotated[
         float, typer.Option(help="Weight of the unlabeled (MSVAE) term.", min=0.0)
-    ] = 0.8,
+    ] = _default("unlabeled_weight"),
     wordfreq_words: Annotated[
         int, typer.Option(help="Unlabeled words taken from wordfreq's list of --lang.", min=0)
-    ] = 20_000,
+    ] = _default("wordfreq_words"),
     y_kl_weight: Annotated[
         float,
         typer.Option(help="Weight of the KL(q(y|x) || p(y)) terms (MSVED's: 1).", min=0.0),
-    ] = 0.0,
+    ] = _default("y_kl_weight"),
     kl_schedule: Annotated[
         KLKind, typer.Option(help="Shape of the KL(z) weight over updates.")
-    ] = KLKind.linear,
+    ] = DEFAULT_KL_KIND,
     kl_delay: Annotated[
         int, typer.Option(help="Updates at KL(z) weight 0 before the schedule starts.", min=0)
-    ] = 3_000,
+    ] = _default("kl_delay"),
     kl_rate: Annotated[
         float, typer.Option(help="Linear schedule: KL(z) weight added per update.", min=0.0)
-    ] = 1.0 / 150_000,
-    kl_cap: Annotated[float, typer.Option(help="Largest KL(z) weight.", min=0.0)] = 0.2,
+    ] = _default("kl_rate"),
+    kl_cap: Annotated[float, typer.Option(help="Largest KL(z) weight.", min=0.0)] = _default(
+        "kl_cap"
+    ),
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
-    eval_every: Annotated[int, typer.Option(help="Updates between dev checks.")] = 500,
-    patience: Annotated[int, typer.Option(help="Dev checks without gain before stopping.")] = 10,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    eval_every: Annotated[int, typer.Option(help="Updates between dev checks.")] = _default(
+        "eval_every"
+    ),
+    patience: Annotated[
+        int, typer.Option(help="Dev checks without gain before stopping.")
+    ] = _default("patience"),
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _default("lr"),
     lr_schedule: Annotated[
         str,
         typer.Option(
             help="budget: hold --lr for half of --minutes/--max-steps, then decay it "
             "linearly to zero (constant without a budget); or constant."
         ),
-    ] = "budget",
+    ] = _default("lr_schedule"),
     average: Annotated[
         float,
         typer.Option(
             help="Decay of the moving average of the weights that dev checks evaluate "
             "and model.pt keeps (ours); 0: the weights themselves."
         ),
-    ] = 0.999,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    ] = _default("average"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = _default("seed"),
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = _default("device"),
     precision: Annotated[
         str, typer.Option(help="auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16.")
-    ] = "auto",
+    ] = _default("precision"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    skip_bad_lines: Annotated[bool, SKIP_BAD] = False,
+    skip_bad_lines: Annotated[bool, SKIP_BAD] = _default("skip_bad_lines"),
 ) -> None:
     """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt.
 
     With neither --train nor --dev it trains on the bundled English sample.
-    Under "torchrun --nproc-per-node N -m reinflect train ..." it trains data
-    parallel (gloo on CPU, nccl on CUDA). SIGINT/SIGTERM saves OUT/last.pt and
-    exits 130/143; --resume continues exactly.
+    Every option can also come from a --config TOML file; OUT/config.toml
+    keeps the resolved configuration. Under "torchrun --nproc-per-node N -m
+    reinflect train ..." it trains data parallel (gloo on CPU, nccl on CUDA).
+    SIGINT/SIGTERM saves OUT/last.pt and exits 130/143; --resume continues exactly.
     """
-    from reinflect import config
+    # The options given (not left at their defaults) override the --config file.
+    given = {
+        ("format" if param == "fmt" else param): value.value if isinstance(value, Enum) else value
+        for param, value in ctx.params.items()
+        if ("format" if param == "fmt" else param) in config.MORPH_OPTIONS and _given(ctx, param)
+    }
+    run_cfg = _guard(config.resolve_morph, given, config_file=config_file)
+    data = run_cfg.data
+    if data.uses_sample:
+        data.lang = data.lang or "english"
+        t = run_cfg.train
+        if t.max_minutes is None and t.max_steps is None and not resume:
+            t.max_minutes = config.SAMPLE_MINUTES
+            if not print_config:
+                typer.echo(
+                    f"training on the bundled English sample for {t.max_minutes:g} minutes "
+                    "(--minutes to change)",
+                    err=True,
+                )
+    if print_config:
+        typer.echo(config.to_toml(run_cfg), nl=False)
+        return
+    train_files, dev_file = _guard(data.files)
+    _train_run(run_cfg, train_files, dev_file, out=out, resume=resume, progress=progress)
+
+
+def _train_run(run_cfg, train_files, dev_file, *, out: Path, resume: bool, progress: bool):
     from reinflect import train as training
     from reinflect.morph import train as morph_training
-    from reinflect.vae import schedules
 
-    if dataset is not None:
-        if train or dev is not None:
-            raise _fail("give --dataset or --train/--dev, not both", 2)
-        train, dev = _dataset_files(dataset, lang, task, setting)
-    elif not train and dev is None:
-        train, dev = [ENGLISH_SAMPLE / "train"], ENGLISH_SAMPLE / "dev"
-        lang = lang or "english"
-        if not train[0].is_file():
-            raise _fail(f"the English sample is missing ({train[0]}); pass --train and --dev")
-        if minutes is None and max_steps is None and not resume:
-            minutes = SAMPLE_MINUTES
-            typer.echo(
-                f"training on the bundled English sample for {minutes:g} minutes "
-                "(--minutes to change)",
-                err=True,
-            )
-    elif not train or dev is None:
-        raise _fail("give both --train and --dev (or neither, for the English sample)", 2)
-    mcfg = config.MorphModelConfig(
-        source_attention=source_attention,
-        source_attention_style=source_attention_style.value,
-        word_dropout=word_dropout,
-        dropout=dropout,
-    )
-    tcfg = config.MorphTrainConfig(
-        batch_size=batch_size,
-        unlabeled_batch=batch_size,
-        unlabeled_weight=unlabeled_weight,
-        y_kl_weight=y_kl_weight,
-        wordfreq_words=wordfreq_words,
-        kl=schedules.KLSchedule(kind=kl_schedule.value, delay=kl_delay, rate=kl_rate, cap=kl_cap),
-        supervised_only=supervised_only,
-        hallucinate=hallucinate,
-        match_unlabeled_lengths=match_unlabeled_lengths,
-        max_steps=max_steps,
-        max_minutes=minutes,
-        eval_every=eval_every,
-        patience=patience,
-        lr=lr,
-        lr_schedule=lr_schedule,
-        average=average,
-        seed=seed,
-        device=device,
-        precision=precision,
-    )
+    data = run_cfg.data
     trainer = _guard(
         morph_training.Trainer,
-        train_path=train,
-        dev_path=dev,
+        train_path=train_files,
+        dev_path=dev_file,
         out_dir=out,
-        model_cfg=mcfg,
-        train_cfg=tcfg,
-        unlabeled_path=unlabeled,
-        lang=lang,
-        fmt=_fmt(fmt),
+        model_cfg=run_cfg.model,
+        train_cfg=run_cfg.train,
+        unlabeled_path=data.unlabeled,
+        lang=data.lang,
+        fmt=None if data.format == "auto" else data.format,
         progress=progress,
-        skip_bad_lines=skip_bad_lines,
+        skip_bad_lines=data.skip_bad_lines,
     )
     main = trainer.dist.main
-    if not supervised_only and main:
+    if not run_cfg.train.supervised_only and main:
         c = trainer.unlabeled_counts
         typer.echo(f"unlabeled words: {c.get('total', 0)} ({json.dumps(c)})", err=True)
     if resume:
         _guard(trainer.resume)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.toml").write_text(config.to_toml(run_cfg))
     try:
         summary = _guard(trainer.fit)
     except training.Interrupted as e:

@@ -1,11 +1,22 @@
-"""Hyperparameters as small dataclasses, in one place; saved in every checkpoint."""
+"""Hyperparameters as small dataclasses, in one place; saved in every checkpoint.
+
+These dataclasses are the one source of defaults: the CLI's options, the
+benchmark scripts and ``--config`` TOML files all read them. A reinflection
+run is a :class:`MorphRunConfig` (data, model, train); :func:`resolve_morph`
+builds one from the defaults, a TOML file and options, by the one mapping of
+option names to fields, :data:`MORPH_OPTIONS`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from reinflect.errors import ReinflectError
+from reinflect.errors import ReinflectError, UsageError, did_you_mean
 from reinflect.vae import schedules
 
 
@@ -36,7 +47,7 @@ class MnistConfig:
     lr_decay: float = 1.0  # multiplied into the learning rate after every epoch
     kl: schedules.KLSchedule = field(
         default_factory=lambda: schedules.KLSchedule(kind="constant", cap=1.0)
-    )
+    )  # the ELBO; --kl-weight and --kl-warmup change it (schedules.warmup)
     temperature: float = 1.0  # Gumbel-softmax start temperature
     temperature_rate: float = 3e-5
     temperature_floor: float = 0.5
@@ -83,7 +94,10 @@ def add_source_attention_option(parser) -> None:
 
 def source_attention(style: str | None) -> dict:
     """MorphModelConfig arguments for source attention in ``style`` (None: off)."""
-    return {"source_attention": style is not None, "source_attention_style": style or "input"}
+    return {
+        "source_attention": style is not None,
+        "source_attention_style": style or MorphModelConfig.source_attention_style,
+    }
 
 
 @dataclass
@@ -125,26 +139,28 @@ class MorphTrainConfig:
     """Training of the reinflection model; MSVED's defaults, Adam instead of Adadelta."""
 
     batch_size: int = 64  # labeled pairs per update
-    unlabeled_batch: int = 64  # unlabeled words per update
+    unlabeled_batch: int | None = None  # unlabeled words per update; None: batch_size
     unlabeled_weight: float = 0.8
     alpha: float = 1.0  # classifier term on labeled targets
     # ours: the weight of the y-KL terms KL(q(y|x) || p(y)) (source and unlabeled
     # words). MSVED's 1 pulls q(y|x) towards uniform against the classifier term,
-    # so the Gumbel samples of y_s are mostly wrong bundles; 0 trained faster and
-    # better on English and Hungarian (README, "How it works").
+    # so the Gumbel samples of y_s are mostly wrong bundles (results/README.md).
     y_kl_weight: float = 0.0
     supervised_only: bool = False
     # ours: hallucinated pairs per real pair in a pass (stem consonants redrawn,
     # reinflect.morph.hallucinate); 0: none.
     hallucinate: float = 0.0
     # ours: draw each update's unlabeled words length-matched to its labeled batch
-    # (reinflect.morph.data.BatchStream.take): 19% more labeled pairs/s on Turkish,
-    # but about a point lower per update on Spanish in two comparisons; off.
+    # (reinflect.morph.data.BatchStream.take): faster updates, but not as good per
+    # update in the comparisons of results/README.md; off.
     match_unlabeled_lengths: bool = False
-    # ours: the KL(z) term from update 3,000 (MSVED's 10k; rate and cap theirs).
-    # Turkish at 35 minutes then keeps climbing where the 10k delay fell by
-    # half a point before its KL(z) term came in (README, "How it works").
-    kl: schedules.KLSchedule = field(default_factory=lambda: schedules.KLSchedule(delay=3_000))
+    # MSVED's KL(z) schedule (linear, rate 1/150k, cap 0.2), but from update 3,000
+    # (ours; MSVED's 10k): results/README.md, "The KL(z) term from update 3,000".
+    kl: schedules.KLSchedule = field(
+        default_factory=lambda: schedules.KLSchedule(
+            kind="linear", cap=0.2, delay=3_000, rate=1.0 / 150_000
+        )
+    )
     temperature: float = 1.0
     temperature_rate: float = 3e-5
     temperature_floor: float = 0.5
@@ -178,6 +194,11 @@ class MorphTrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.kl, dict):
             self.kl = schedules.KLSchedule(**self.kl)
+        if self.unlabeled_batch is None:
+            self.unlabeled_batch = self.batch_size
+        self.rerank_grid = tuple(self.rerank_grid)
+        self.rerank_floors = tuple(self.rerank_floors)
+        self.rerank_roundtrips = tuple(self.rerank_roundtrips)
         if self.lr_schedule not in LR_SCHEDULES:
             raise ReinflectError(
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
@@ -196,3 +217,262 @@ def to_dict(cfg) -> dict:
     """A plain-Python dict (safe for ``torch.load(weights_only=True)`` and JSON)."""
     out = dataclasses.asdict(cfg)
     return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+# -- a whole reinflection run: data, model, training ----------------------------------
+
+FORMATS = ("auto", "sigmorphon2016", "sigmorphon2016-t2", "unimorph", "unimorph-ltf")
+# The sample built by scripts/make_english_data.py, beside the package in a checkout,
+# and the budget of a run on it without options (under 10 minutes with its set-up).
+ENGLISH_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "english"
+SAMPLE_MINUTES = 9.5
+
+
+@dataclass
+class MorphDataConfig:
+    """The files of a run: ``train`` and ``dev``, or a data set by name (``dataset``,
+    ``lang``, ``task``, ``setting``); neither: the bundled English sample."""
+
+    train: list[str] = field(default_factory=list)
+    dev: str | None = None
+    dataset: str | None = None  # sigmorphon2016 | conll2017
+    lang: str | None = None  # the language (wordfreq words; with dataset, its files)
+    task: int = 3  # sigmorphon2016: the task, 1-3
+    # conll2017: high (default), medium or low; sigmorphon2016: restricted
+    # (task T's train file, default) or standard (tasks 1..T's train files)
+    setting: str | None = None
+    format: str = "auto"
+    unlabeled: str | None = None  # extra unlabeled words, one per line
+    skip_bad_lines: bool = False
+
+    def __post_init__(self) -> None:
+        self.train = [str(t) for t in ([self.train] if isinstance(self.train, str) else self.train)]
+        for name in ("dev", "unlabeled"):
+            if getattr(self, name) is not None:
+                setattr(self, name, str(getattr(self, name)))
+        if self.format not in FORMATS:
+            raise ReinflectError(
+                f"--format must be one of {', '.join(FORMATS)}, got {self.format!r}"
+            )
+
+    def files(self) -> tuple[list[Path], Path]:
+        """(train files, dev file): the given ones, the data set's (found on disk, see
+        :func:`reinflect.download.dataset_files`), or the English sample's."""
+        if self.dataset is not None:
+            if self.train or self.dev is not None:
+                raise UsageError("give --dataset or --train/--dev, not both")
+            if self.lang is None:
+                raise UsageError("--dataset needs --lang")
+            from reinflect import download
+
+            return download.dataset_files(
+                self.dataset, self.lang, task=self.task, setting=self.setting
+            )
+        if self.uses_sample:
+            train = ENGLISH_SAMPLE / "train"
+            if not train.is_file():
+                raise ReinflectError(
+                    f"the English sample is missing ({train}); pass --train and --dev"
+                )
+            return [train], ENGLISH_SAMPLE / "dev"
+        if not self.train or self.dev is None:
+            raise UsageError("give both --train and --dev (or neither, for the English sample)")
+        return [Path(t) for t in self.train], Path(self.dev)
+
+    @property
+    def uses_sample(self) -> bool:
+        return self.dataset is None and not self.train and self.dev is None
+
+
+@dataclass
+class MorphRunConfig:
+    """Everything that defines a reinflection run; a run directory keeps it as
+    ``config.toml``, so ``--config RUN/config.toml`` repeats the run."""
+
+    data: MorphDataConfig = field(default_factory=MorphDataConfig)
+    model: MorphModelConfig = field(default_factory=MorphModelConfig)
+    train: MorphTrainConfig = field(default_factory=MorphTrainConfig)
+
+
+# Option name (the CLI's, with "-" as "_"; the scripts' too) -> its field:
+# (section, field) or (section, field, subfield). The one mapping of options to config.
+MORPH_OPTIONS: dict[str, tuple[str, ...]] = {
+    **{n: ("data", n) for n in ("train", "dev", "dataset", "lang", "task", "setting")},
+    **{n: ("data", n) for n in ("format", "unlabeled", "skip_bad_lines")},
+    **{
+        n: ("model", n)
+        for n in ("source_attention", "source_attention_style", "word_dropout", "dropout")
+    },
+    **{
+        n: ("train", n)
+        for n in (
+            "supervised_only",
+            "hallucinate",
+            "match_unlabeled_lengths",
+            "batch_size",
+            "unlabeled_batch",
+            "unlabeled_weight",
+            "wordfreq_words",
+            "y_kl_weight",
+            "max_steps",
+            "eval_every",
+            "patience",
+            "lr",
+            "lr_schedule",
+            "average",
+            "seed",
+            "device",
+            "precision",
+        )
+    },
+    "minutes": ("train", "max_minutes"),
+    "kl_schedule": ("train", "kl", "kind"),
+    "kl_delay": ("train", "kl", "delay"),
+    "kl_rate": ("train", "kl", "rate"),
+    "kl_cap": ("train", "kl", "cap"),
+}
+NONE = "none"  # how TOML, which has no null, writes None inside a list (rerank_floors)
+
+
+def _tree(cfg) -> dict:
+    """A config as nested plain dicts (lists for tuples)."""
+    out = {}
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        out[f.name] = (
+            _tree(v) if dataclasses.is_dataclass(v) else (list(v) if isinstance(v, tuple) else v)
+        )
+    return out
+
+
+def option_default(name: str):
+    """The default of option ``name`` (:data:`MORPH_OPTIONS`)."""
+    value: Any = _tree(MorphRunConfig())
+    for key in MORPH_OPTIONS[name]:
+        value = value[key]
+    return value
+
+
+def _check_keys(tree: dict, cfg, where: str, prefix: str = "") -> None:
+    """Every key of ``tree`` is a field of ``cfg`` with a value of its type."""
+    fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if key not in fields:
+            raise ReinflectError(f"{where}: unknown option {name}{did_you_mean(key, fields)}")
+        default = fields[key]
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise ReinflectError(f"{where}: {name} must be a table")
+            _check_keys(value, default, where, f"{name}.")
+        elif default is not None and value is not None:
+            if isinstance(default, tuple | list):
+                ok: Any = (tuple, list)
+            else:
+                ok = (float, int) if isinstance(default, float) else type(default)
+            if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, ok):
+                raise ReinflectError(
+                    f"{where}: {name} must be {type(default).__name__}, got {value!r}"
+                )
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return out
+
+
+def _build(tree: dict) -> MorphRunConfig:
+    train = dict(tree["train"])
+    if "rerank_floors" in train:
+        train["rerank_floors"] = [None if f == NONE else f for f in train["rerank_floors"]]
+    return MorphRunConfig(
+        data=MorphDataConfig(**tree["data"]),
+        model=MorphModelConfig(**tree["model"]),
+        train=MorphTrainConfig(**train),
+    )
+
+
+def read_toml(path: str | os.PathLike) -> dict:
+    """The tables of a ``--config`` file, checked against the config's fields."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            tree = tomllib.load(f)
+    except OSError as e:
+        raise ReinflectError(f"--config {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ReinflectError(f"{path}: not a TOML file ({e})") from None
+    _check_keys(tree, MorphRunConfig(), str(path))
+    return tree
+
+
+def resolve_morph(
+    options: dict[str, Any] | None = None, *, config_file: str | os.PathLike | None = None
+) -> MorphRunConfig:
+    """The run that the defaults, then ``config_file`` (TOML, tables ``[data]``,
+    ``[model]``, ``[train]``, ``[train.kl]``), then ``options`` (by
+    :data:`MORPH_OPTIONS` name; None values are left out) define.
+    ``batch_size`` also sets ``unlabeled_batch`` unless that is given too."""
+    tree = _tree(MorphRunConfig())
+    tree["train"]["unlabeled_batch"] = None  # follows batch_size unless given
+    if config_file is not None:
+        tree = _merge(tree, read_toml(config_file))
+    for name, value in (options or {}).items():
+        if name not in MORPH_OPTIONS:
+            raise ReinflectError(f"unknown option {name}{did_you_mean(name, MORPH_OPTIONS)}")
+        if value is None:
+            continue
+        *path, last = MORPH_OPTIONS[name]
+        node = tree
+        for key in path:
+            node = node[key]
+        node[last] = value
+        if name == "batch_size" and "unlabeled_batch" not in (options or {}):
+            tree["train"]["unlabeled_batch"] = value
+    return _build(tree)
+
+
+# Types of the options whose default is None, for argparse.
+_NONE_TYPES = {"max_steps": int, "minutes": float, "unlabeled_batch": int}
+
+
+def add_morph_arguments(parser, names) -> None:
+    """Options ``--NAME`` of :data:`MORPH_OPTIONS` for a script's argparse
+    ``parser``, their help showing the config's default; an option not given is
+    None, so :func:`morph_options` passes on only the given ones."""
+    for name in names:
+        default = option_default(name)
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, bool):
+            parser.add_argument(flag, action="store_true", default=None, help="(default: off)")
+        else:
+            kind = _NONE_TYPES.get(name, type(default))
+            parser.add_argument(flag, type=kind, default=None, help=f"(default: {default})")
+
+
+def morph_options(args, names) -> dict[str, Any]:
+    """The options of ``names`` given on a script's command line (argparse ``args``)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def to_toml(run: MorphRunConfig) -> str:
+    """The run as TOML that :func:`resolve_morph` reads back (None values left out)."""
+    import tomli_w
+
+    def clean(tree: dict) -> dict:
+        out = {}
+        for k, v in tree.items():
+            if isinstance(v, dict):
+                out[k] = clean(v)
+            elif isinstance(v, list):
+                out[k] = [NONE if x is None else x for x in v]
+            elif v is not None:
+                out[k] = v
+        return out
+
+    return tomli_w.dumps(clean(_tree(run)))

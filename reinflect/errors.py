@@ -9,6 +9,10 @@ class ReinflectError(Exception):
     """A user-facing error: the message says what is wrong and where (file, line, value)."""
 
 
+class UsageError(ReinflectError):
+    """Options that do not go together, or one that is missing: the CLI exits 2."""
+
+
 class DataMissingError(ReinflectError):
     """Data files are not where they were looked for."""
 

@@ -26,7 +26,6 @@ read. Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/<dataset>``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -41,6 +40,14 @@ MED_STANDARD = {
     "arabic": 96.52, "finnish": 96.56, "georgian": 98.87, "german": 95.60, "hungarian": 99.50,
     "maltese": 87.83, "navajo": 96.20, "russian": 89.91, "spanish": 97.96, "turkish": 99.31,
 }  # fmt: skip
+
+
+# The training options this benchmark passes on (config.MORPH_OPTIONS names).
+OPTIONS = (
+    "eval_every", "batch_size", "patience", "seed", "match_unlabeled_lengths", "lr",
+    "lr_schedule", "word_dropout", "dropout", "hallucinate", "kl_delay", "y_kl_weight",
+    "average", "precision",
+)  # fmt: skip
 
 
 def dataset(a, lang: str, root: Path | None):
@@ -61,38 +68,21 @@ def _attention_tag(a) -> str:
 def one(lang: str, mode: str, a, root: Path | None) -> dict:
     train_paths, dev = dataset(a, lang, root)
     out = run_dir(a, lang, mode)
-    tcfg = config.MorphTrainConfig(
-        supervised_only=(mode == "sup"),
-        max_minutes=a.minutes,
-        max_steps=a.max_steps,
-        eval_every=a.eval_every,
-        batch_size=a.batch_size,
-        unlabeled_batch=a.batch_size,
-        patience=a.patience,
-        seed=a.seed,
-        precision=a.precision,
-        lr=a.lr,
-        lr_schedule=a.lr_schedule,
-        y_kl_weight=a.y_kl_weight,
-        average=a.average,
-        hallucinate=a.hallucinate,
-        match_unlabeled_lengths=a.match_unlabeled_lengths,
-        kl=dataclasses.replace(config.MorphTrainConfig().kl, delay=a.kl_delay),
-    )
-    mcfg = config.MorphModelConfig(
-        **config.source_attention(a.source_attention),
-        word_dropout=a.word_dropout,
-        dropout=a.dropout,
+    options = config.morph_options(a, OPTIONS) | config.source_attention(a.source_attention)
+    run = config.resolve_morph(
+        options | {"supervised_only": mode == "sup", "minutes": a.minutes, "max_steps": a.max_steps}
     )
     t0 = time.perf_counter()
     trainer = morph_train.Trainer(
         train_path=train_paths,
         dev_path=dev,
         out_dir=out,
-        model_cfg=mcfg,
-        train_cfg=tcfg,
+        model_cfg=run.model,
+        train_cfg=run.train,
         progress=a.progress,
     )
+    (out / "config.toml").parent.mkdir(parents=True, exist_ok=True)
+    (out / "config.toml").write_text(config.to_toml(run))
     if a.resume and (out / "last.pt").exists():
         trainer.resume()
     setup = time.perf_counter() - t0
@@ -153,7 +143,9 @@ def score(lang, mode, a, out: Path, dev: Path, train_paths, summary: dict, setup
         "unlabeled_words": summary["unlabeled_words"],
         "steps": summary["steps"],
         "train_seconds": summary["seconds"],
-        "labeled_pairs_per_second": summary["steps"] * a.batch_size / max(summary["seconds"], 1e-9),
+        "labeled_pairs_per_second": summary["steps"]
+        * (a.batch_size or config.option_default("batch_size"))
+        / max(summary["seconds"], 1e-9),
         "setup_seconds": None if setup is None else round(setup, 1),
         "dev_decode_seconds_beam8": round(decode_s, 1),
         "stop": summary["stop"],
@@ -187,16 +179,8 @@ def main() -> None:
     p.add_argument("--modes", nargs="+", default=["sup", "semi"], choices=["sup", "semi"])
     p.add_argument("--minutes", type=float, default=15.0)
     p.add_argument("--max-steps", type=int, default=None)
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--patience", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
     config.add_source_attention_option(p)
-    p.add_argument(
-        "--match-unlabeled-lengths",
-        action="store_true",
-        help="length-match each update's unlabeled words to its labeled batch",
-    )
+    config.add_morph_arguments(p, OPTIONS)
     p.add_argument("--dataset", default="sigmorphon2016", choices=list(download.SETTINGS))
     p.add_argument(
         "--setting",
@@ -205,22 +189,11 @@ def main() -> None:
         help="sigmorphon2016: restricted (default) or standard; conll2017: high (default), "
         "medium or low",
     )
-    p.add_argument("--lr", type=float, default=config.MorphTrainConfig.lr)
-    p.add_argument(
-        "--lr-schedule", default=config.MorphTrainConfig.lr_schedule, choices=config.LR_SCHEDULES
-    )
-    p.add_argument("--word-dropout", type=float, default=config.MorphModelConfig.word_dropout)
-    p.add_argument("--dropout", type=float, default=config.MorphModelConfig.dropout)
-    p.add_argument("--hallucinate", type=float, default=config.MorphTrainConfig.hallucinate)
-    p.add_argument("--kl-delay", type=int, default=config.MorphTrainConfig().kl.delay)
-    p.add_argument("--y-kl-weight", type=float, default=config.MorphTrainConfig.y_kl_weight)
-    p.add_argument("--average", type=float, default=config.MorphTrainConfig.average)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--runs", default="runs/bench_sigmorphon")
     p.add_argument("--json", default=None)
     p.add_argument("--progress", action="store_true")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--precision", default="auto", choices=config.PRECISIONS)
     p.add_argument(
         "--resume",
         action="store_true",

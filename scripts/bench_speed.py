@@ -51,20 +51,21 @@ def _sync(device: torch.device) -> None:
 
 
 def _trainer(a, root: Path, out: Path, mode: str) -> morph_train.Trainer:
+    options = {
+        "supervised_only": mode == "sup",
+        "match_unlabeled_lengths": mode == "semi_matched",
+        "batch_size": a.batch_size,
+        "device": a.device,
+        "precision": a.precision,
+        "average": a.average,
+    }
+    run = config.resolve_morph(options | config.source_attention(a.source_attention))
     return morph_train.Trainer(
         train_path=root / f"{a.lang}-task3-train",
         dev_path=root / f"{a.lang}-task3-dev",
         out_dir=out,
-        model_cfg=config.MorphModelConfig(**config.source_attention(a.source_attention)),
-        train_cfg=config.MorphTrainConfig(
-            supervised_only=mode == "sup",
-            match_unlabeled_lengths=mode == "semi_matched",
-            batch_size=a.batch_size,
-            unlabeled_batch=a.batch_size,
-            device=a.device,
-            precision=a.precision,
-            average=a.average,
-        ),
+        model_cfg=run.model,
+        train_cfg=run.train,
         progress=False,
     )
 

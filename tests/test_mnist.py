@@ -140,3 +140,24 @@ def test_m2_trains_with_sampling_estimators(data_mirror, tmp_path, estimator):
     records = mnist_train.train.MetricsLog.read(tmp_path / "metrics.jsonl")
     assert records[-1]["loss"] < records[0]["loss"]
     assert all(0.0 <= r["valid_error"] <= 1.0 for r in records)
+
+
+def test_cli_mnist_defaults_are_the_config_defaults():
+    import typer.main
+
+    from reinflect import cli, config
+
+    params = {
+        p.name: p.default
+        for p in typer.main.get_command(cli.app).commands["mnist"].commands["train"].params
+    }
+    cfg = config.MnistConfig()
+    for name in ("labels", "latent", "epochs", "alpha", "lr", "lr_decay", "batch_size", "seed"):
+        assert params[name] == getattr(cfg, name), name
+    assert params["model"].value == cfg.model and params["estimator"].value == cfg.estimator
+    assert params["activation"].value == cfg.activation
+    assert params["hidden"] == ",".join(map(str, cfg.hidden))
+    assert (
+        params["kl_weight"] == cfg.kl.cap
+        and params["dynamic_binarization"] == cfg.dynamic_binarization
+    )

@@ -11,6 +11,7 @@ from reinflect import cli, config
 from reinflect.errors import ReinflectError
 from reinflect.morph import decoding, objective, torch_engine
 from reinflect.morph import train as morph_train
+from reinflect.vae import schedules
 
 runner = CliRunner()
 
@@ -163,35 +164,82 @@ def test_cli_train_tiny(tmp_path):
     assert res.exit_code == 1 and "test files are never used" in res.stderr
 
 
-def test_cli_train_defaults_are_the_config_defaults():
-    """The CLI repeats the defaults as literals (for a fast --help); they must not drift."""
+# Options of `reinflect train` that are not part of a run's configuration.
+NOT_CONFIG = {"ctx", "out", "config_file", "print_config", "resume", "progress"}
+
+
+def test_every_train_option_has_a_config_field_with_the_same_default():
+    """The one source of defaults: every option of ``reinflect train`` maps to a
+    config field (config.MORPH_OPTIONS) and shows that field's default."""
     import typer.main
 
-    from reinflect.vae import schedules
-
-    params = {p.name: p.default for p in typer.main.get_command(cli.app).commands["train"].params}
-    tcfg, mcfg = config.MorphTrainConfig(), config.MorphModelConfig()
-    kl = tcfg.kl
-    for name in (
-        "batch_size",
-        "unlabeled_weight",
-        "y_kl_weight",
-        "wordfreq_words",
-        "eval_every",
-        "patience",
-        "hallucinate",
-        "match_unlabeled_lengths",
-    ):
-        assert params[name] == getattr(tcfg, name), name
-    assert (params["lr"], params["lr_schedule"], params["seed"]) == (tcfg.lr, tcfg.lr_schedule, 0)
-    assert (params["word_dropout"], params["dropout"]) == (mcfg.word_dropout, mcfg.dropout)
-    assert (params["kl_delay"], params["kl_rate"], params["kl_cap"]) == (kl.delay, kl.rate, kl.cap)
-    assert params["kl_schedule"] == kl.kind
+    params = {p.name: p for p in typer.main.get_command(cli.app).commands["train"].params}
+    names = {("format" if n == "fmt" else n) for n in params} - NOT_CONFIG
+    assert names <= set(config.MORPH_OPTIONS), names - set(config.MORPH_OPTIONS)
+    run = config.MorphRunConfig()
+    for name in names:
+        p = params["fmt" if name == "format" else name]
+        default = p.default.value if hasattr(p.default, "value") else p.default
+        field = run
+        for key in config.MORPH_OPTIONS[name]:
+            field = getattr(field, key)
+        assert default == (field or None if name == "train" else field), name
     assert {k.value for k in cli.KLKind} == set(schedules.KL_KINDS)
-    assert params["source_attention_style"].value == mcfg.source_attention_style
     assert {k.value for k in cli.AttentionStyle} == set(config.SOURCE_ATTENTION_STYLES)
     with pytest.raises(ReinflectError, match="--source-attention-style must be one of input"):
         config.MorphModelConfig(source_attention_style="sideways")
+
+
+def test_config_toml_round_trips_and_flags_override_it(tmp_path):
+    train, dev = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:5])
+    toml = tmp_path / "run.toml"
+    toml.write_text(
+        f'[data]\ntrain = ["{train}"]\ndev = "{dev}"\n'
+        "[model]\nencoder_hidden = 32\nlatent = 8\n"
+        "[train]\nbatch_size = 4\nmax_steps = 2\neval_every = 2\nwordfreq_words = 0\n"
+        "rerank_floors = ['none', 3.0]\n[train.kl]\ndelay = 7\n"
+    )
+    res = runner.invoke(cli.app, ["train", "--config", str(toml), "--print-config", "--lr", "0.01"])
+    assert res.exit_code == 0, res.output
+    printed = tmp_path / "printed.toml"
+    printed.write_text(res.stdout)
+    run = config.resolve_morph(config_file=printed)
+    assert run.model.encoder_hidden == 32 and run.train.lr == 0.01 and run.train.kl.delay == 7
+    assert run.train.unlabeled_batch == 4  # follows batch_size
+    assert run.train.rerank_floors == (None, 3.0) and run.data.train == [str(train)]
+    assert run.train.kl.rate == config.MorphTrainConfig().kl.rate  # the rest: defaults
+    out = tmp_path / "r"
+    args = ["train", "--config", str(toml), "--out", str(out), "--no-progress", "--batch-size", "5"]
+    res = runner.invoke(cli.app, args)
+    assert res.exit_code == 0, res.output
+    kept = config.resolve_morph(config_file=out / "config.toml")
+    assert kept.train.batch_size == 5 and kept.model.latent == 8
+    saved = torch.load(out / "model.pt", weights_only=True)
+    assert saved["model_config"] == config.to_dict(kept.model)
+    assert saved["train_config"]["kl"]["delay"] == 7
+    # Repeating the run from its config.toml gives the same model.
+    again = tmp_path / "again"
+    res = runner.invoke(
+        cli.app, ["train", "--config", str(out / "config.toml"), "--out", str(again)]
+    )
+    assert res.exit_code == 0, res.output
+    repeat = torch.load(again / "model.pt", weights_only=True)["model"]
+    assert all(torch.equal(repeat[k], saved["model"][k]) for k in repeat)
+
+
+def test_bad_config_files_name_the_file_and_key(tmp_path):
+    bad = tmp_path / "bad.toml"
+    for text, message in (
+        ("[train]\nbatch_sise = 3\n", "unknown option train.batch_sise; did you mean batch_size?"),
+        ("[train]\nlr = 'fast'\n", "train.lr must be float, got 'fast'"),
+        ("[trian]\n", "unknown option trian; did you mean train?"),
+        ("[train\n", "not a TOML file"),
+    ):
+        bad.write_text(text)
+        res = runner.invoke(cli.app, ["train", "--config", str(bad), "--print-config"])
+        assert res.exit_code == 1 and f"{bad}: {message}" in res.stderr, res.stderr
+    res = runner.invoke(cli.app, ["train", "--config", str(tmp_path / "none.toml")])
+    assert res.exit_code == 1 and "none.toml" in res.stderr
 
 
 def test_cli_kl_and_unlabeled_options_reach_the_run(tmp_path):
@@ -459,7 +507,7 @@ def test_dropout_acts_in_training_only(tmp_path):
     saved = torch.load(tmp_path / "r" / "model.pt", weights_only=True)["model_config"]
     assert saved["dropout"] == 0.3
     res = runner.invoke(cli.app, [*args, "--dropout", "1"])
-    assert res.exit_code == 1 and str(res.exception) == "--dropout must be in [0, 1), got 1.0"
+    assert res.exit_code == 1 and "--dropout must be in [0, 1), got 1.0" in res.stderr
 
 
 def test_batched_beam_search_equals_a_plain_one():

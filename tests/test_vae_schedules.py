@@ -6,16 +6,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reinflect import config
 from reinflect.vae import schedules
 
+MSVED_TAU = dict(initial=1.0, rate=3e-5, floor=0.5, every=2000)
 
-def test_linear_msved_defaults():
-    s = schedules.KLSchedule()  # 0 for 10k updates, then 1/150k per update, cap 0.2
+
+def test_linear_msved_schedule():
+    # MSVED's: 0 for 10k updates, then 1/150k per update, cap 0.2
+    s = schedules.KLSchedule(kind="linear", cap=0.2, delay=10_000, rate=1 / 150_000)
     assert schedules.kl_weight(0, s) == 0.0
     assert schedules.kl_weight(9_999, s) == 0.0
     assert schedules.kl_weight(10_000 + 15_000, s) == pytest.approx(0.1)
     assert schedules.kl_weight(10_000 + 30_000, s) == pytest.approx(0.2)
     assert schedules.kl_weight(10**7, s) == 0.2
+    # reinflect's default: the same from update 3,000 (config, the one source of defaults)
+    d = config.MorphTrainConfig().kl
+    assert schedules.kl_weight(2_999, d) == 0.0
+    assert schedules.kl_weight(3_000 + 15_000, d) == pytest.approx(0.1)
+    # a bare schedule is the plain ELBO
+    assert schedules.kl_weight(0, schedules.KLSchedule()) == 1.0
 
 
 def test_constant_sigmoid_cyclical_shapes():
@@ -48,11 +58,12 @@ def test_monotone_non_decreasing(kind):
 
 
 def test_temperature_msved_floor_and_refresh():
-    assert schedules.temperature(0) == 1.0
-    assert schedules.temperature(1999) == 1.0  # refreshed only every 2000 updates
-    assert schedules.temperature(2000) == pytest.approx(math.exp(-3e-5 * 2000))
-    assert schedules.temperature(10**6) == 0.5
-    taus = [schedules.temperature(t) for t in range(0, 100_000, 500)]
+    tau = MSVED_TAU
+    assert schedules.temperature(0, **tau) == 1.0
+    assert schedules.temperature(1999, **tau) == 1.0  # refreshed only every 2000 updates
+    assert schedules.temperature(2000, **tau) == pytest.approx(math.exp(-3e-5 * 2000))
+    assert schedules.temperature(10**6, **tau) == 0.5
+    taus = [schedules.temperature(t, **tau) for t in range(0, 100_000, 500)]
     assert all(a >= b for a, b in zip(taus, taus[1:], strict=False))
     assert min(taus) >= 0.5
 
@@ -61,7 +72,7 @@ def test_bad_schedule_settings_name_the_value():
     with pytest.raises(ValueError, match="unknown KL schedule 'cosine'"):
         schedules.KLSchedule(kind="cosine")
     with pytest.raises(ValueError, match="floor must be positive"):
-        schedules.temperature(0, floor=0)
+        schedules.temperature(0, **{**MSVED_TAU, "floor": 0})
 
 
 def test_warmup_helper():

@@ -4,7 +4,9 @@ KL annealing (Bowman et al. 2016, "Generating Sentences from a Continuous
 Space") keeps the posterior from collapsing early; the cyclical schedule is
 Fu et al. (2019). The Gumbel temperature schedule is Jang et al. (2017,
 section 4.1): tau = max(floor, tau0 * exp(-rate * t)), with t refreshed every
-N steps. MSVED's defaults (Zhou & Neubig 2017) are the defaults here.
+N steps. The settings a model uses (MSVED's, Zhou & Neubig 2017, for
+reinflection) are defaults of :mod:`reinflect.config`, not of this module:
+a bare ``KLSchedule()`` is the plain ELBO (weight 1 throughout).
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ class KLSchedule:
                 ``ratio`` of each cycle to ``cap`` and holding there.
     """
 
-    kind: str = "linear"
-    cap: float = 0.2
-    delay: int = 10_000
-    rate: float = 1.0 / 150_000
+    kind: str = "constant"
+    cap: float = 1.0
+    delay: int = 0
+    rate: float = 1e-4
     midpoint: int = 20_000
     steepness: float = 2.5e-4
     period: int = 20_000
@@ -69,9 +71,7 @@ def kl_weight(step: int, schedule: KLSchedule) -> float:
     return s.cap * min(1.0, phase / s.ratio)
 
 
-def temperature(
-    step: int, *, initial: float = 1.0, rate: float = 3e-5, floor: float = 0.5, every: int = 2000
-) -> float:
+def temperature(step: int, *, initial: float, rate: float, floor: float, every: int) -> float:
     """Gumbel-softmax temperature max(floor, initial * exp(-rate * t)).
 
     ``t`` is ``step`` rounded down to a multiple of ``every``, so the
