@@ -100,6 +100,7 @@ def test_shared_files_read(data_mirror):
     )
 
 
+@pytest.mark.slow
 def test_every_conll2017_train_and_dev_file_reads(data_mirror):
     """The 2017 files write conjunctions (IN+ALL), disjunctions (PFV/PRF), typos
     (PRF:COL, ' PL', LgSPEC8) and language-specific features: all 52 languages'

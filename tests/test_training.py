@@ -295,6 +295,7 @@ def _ddp_trainer(tmp_path, name):
     )
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process(tmp_path, monkeypatch):
     """Each rank takes half of every batch and DDP averages the gradients: with
     the sampling noise switched off the weights equal single-process training."""
@@ -323,6 +324,7 @@ def test_more_ranks_than_gpus_is_a_clear_error(monkeypatch):
         train.Distributed(torch.device("cuda"))
 
 
+@pytest.mark.slow
 def test_torchrun_trains_data_parallel_from_the_cli(tmp_path):
     train_f, dev_f = _files(tmp_path / "data")
     cmd = [
@@ -361,6 +363,7 @@ def test_torchrun_trains_data_parallel_from_the_cli(tmp_path):
     assert res.stdout.count("best dev accuracy") == 1  # only rank 0 reports
 
 
+@pytest.mark.slow
 def test_sigterm_to_the_cli_saves_and_exits_143_then_resumes(tmp_path):
     train_f, dev_f = _files(tmp_path / "data")
     out = tmp_path / "run"
