@@ -232,8 +232,8 @@ class Trainer:
             )
         elif len(self.train_ex) <= FEW_PAIRS and self.dist.main:
             log.warning(
-                "only %d training pairs: on sets this small --hallucinate 2 gained 8 to 32 "
-                "points on dev (README, 'Small training sets')",
+                "only %d training pairs: on sets this small try --hallucinate 2 "
+                "(results/README.md, 'Small training sets: stem hallucination')",
                 len(self.train_ex),
             )
         self.lab_stream = data.BatchStream(
