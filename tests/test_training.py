@@ -493,7 +493,7 @@ def test_training_mixes_hallucinated_pairs_reproducibly(tmp_path):
 def test_a_small_training_set_suggests_hallucination(tmp_path, caplog, monkeypatch):
     with caplog.at_level("WARNING", logger="reinflect"):
         _trainer(tmp_path, "few")
-    assert f"only {len(TOY)} training pairs: on sets this small --hallucinate 2" in caplog.text
+    assert f"only {len(TOY)} training pairs: on sets this small try --hallucinate 2" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="reinflect"):
         _trainer(tmp_path, "on", hallucinate=2.0)
