@@ -145,9 +145,7 @@ def mnist_train(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Train M1 or M2; the best validation checkpoint is tested and pictured."""
-    from reinflect import config
     from reinflect.mnist import train
-    from reinflect.vae import schedules
 
     try:
         sizes = tuple(int(h) for h in hidden.split(","))
@@ -275,11 +273,9 @@ SETTING = typer.Option(
 def _dataset_files(
     dataset: str, lang: str | None, task: int, setting: str | None
 ) -> tuple[list[Path], Path]:
-    from reinflect import download
-
-    if lang is None:
-        raise _fail("--dataset needs --lang", 2)
-    return _guard(download.dataset_files, dataset, lang, task=task, setting=setting)
+    """(train files, dev file) of --dataset and --lang (config.MorphDataConfig.files)."""
+    data = config.MorphDataConfig(dataset=dataset, lang=lang, task=task, setting=setting)
+    return _guard(data.files)
 
 
 RERANK = typer.Option(
@@ -561,11 +557,7 @@ def _predictor(models: list[Path] | None, *, engine: str = "torch"):
     manifest of ``reinflect ensemble`` names (:func:`reinflect.morph.predict.load`)."""
     from reinflect.morph import predict
 
-    models = models or [DEFAULT_MODEL]
-    manifest = next((m for m in map(predict.ensemble_manifest, models) if m), None)
-    if manifest is not None and len(models) > 1:
-        raise _fail(f"{manifest} is an ensemble: give it as the only --model", 2)
-    return _guard(predict.load, models, engine=engine)
+    return _guard(predict.load, models or [DEFAULT_MODEL], engine=engine)
 
 
 @app.command("predict")

@@ -44,13 +44,18 @@ def payload(
         "kind": KIND,
         "model_config": config.to_dict(model_cfg),
         "train_config": {**config.to_dict(train_cfg), "kl": config.to_dict(train_cfg.kl)},
-        "model": {k: v.detach().cpu() for k, v in weights.items()},
+        "model": cpu_weights(weights),
         "vocab": vocab_proto,
         "schema": schema.to_dict(),
         "step": step,
         "best_dev_accuracy": best_dev_accuracy,
         "lang": lang,
     }
+
+
+def cpu_weights(state: dict) -> dict:
+    """A state dict's tensors, detached, on the CPU (what a checkpoint stores)."""
+    return {k: v.detach().cpu() for k, v in state.items()}
 
 
 def model_path(path: str | os.PathLike) -> Path:

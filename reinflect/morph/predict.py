@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from reinflect import config, metrics
-from reinflect.errors import ReinflectError
+from reinflect.errors import ReinflectError, UsageError
 from reinflect.morph import checkpoint, formats, tags, vocab
 
 log = logging.getLogger(__name__)
@@ -408,7 +408,7 @@ def load(
     if manifest is None and len(paths) == 1:
         return _load_one(Path(paths[0]), engine, device)
     if manifest is not None and len(paths) > 1:
-        raise ReinflectError(f"{manifest} is an ensemble: give it as the only model")
+        raise UsageError(f"{manifest} is an ensemble: give it as the only --model")
     if engine == "numpy":
         raise ReinflectError("the numpy engine predicts with one model; ensembles need torch")
     from reinflect.morph import ensemble

@@ -97,10 +97,6 @@ def _tensors(rows: dict[str, list], device) -> dict[str, torch.Tensor]:
     return out
 
 
-def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu() for k, v in state.items()}
-
-
 class _Objective(torch.nn.Module):
     """The training loss as a module, so DistributedDataParallel can wrap it."""
 
@@ -314,7 +310,7 @@ class Trainer:
                 p["unlabeled_stream"] = self.unl_stream.state_dict()
             if self.average is not None:
                 # "model" holds the average; these are the weights being trained.
-                p["trained_model"] = _cpu(self.model.state_dict())
+                p["trained_model"] = morph_checkpoint.cpu_weights(self.model.state_dict())
                 p["average_updates"] = self.average.updates
             if torch.cuda.is_available():
                 p["cuda_rng"] = torch.cuda.get_rng_state_all()
