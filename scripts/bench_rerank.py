@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import random
 import time
 from pathlib import Path
 
@@ -39,41 +38,15 @@ FEATURES = {
 }
 
 
-def accuracy(scored, targets, rows, setting) -> float:
-    return predict.rerank_accuracy([scored[i] for i in rows], [targets[i] for i in rows], setting)
-
-
-def best(scored, targets, rows, grid):
-    """The grid's first setting with the best accuracy on ``rows`` (the order of
-    ``Predictor.tune_rerank``: smallest round trip, weight, then floor)."""
-    return max(grid, key=lambda g: accuracy(scored, targets, rows, g))
-
-
 def evaluate(scored, targets, grids, *, splits: int = 3) -> dict:
-    rows = list(range(len(targets)))
     out = {}
     for name, (weights, floors, roundtrips) in grids.items():
         grid = predict.rerank_settings(weights, floors, roundtrips)
-        chosen = best(scored, targets, rows, grid)
-        cv = []
-        for seed in range(splits):
-            shuffled = rows[:]
-            random.Random(seed).shuffle(shuffled)
-            halves = shuffled[: len(rows) // 2], shuffled[len(rows) // 2 :]
-            hits = 0.0
-            for a, b in ((0, 1), (1, 0)):
-                g = best(scored, targets, halves[a], grid)
-                hits += accuracy(scored, targets, halves[b], g) * len(halves[b])
-            cv.append(round(hits / len(rows), 3))
-        out[name] = {
-            "dev_selected": round(accuracy(scored, targets, rows, chosen), 3),
-            "chosen": {"weight": chosen[0], "floor": chosen[1], "roundtrip": chosen[2]},
-            "cross_validated": cv,
-            "cross_validated_mean": round(sum(cv) / len(cv), 3),
-        }
+        out[name] = predict.cross_validated_rerank(scored, targets, grid, splits=splits)
         print(
-            f"{name:18s} dev-selected {out[name]['dev_selected']:.2f} {chosen}  "
-            f"cross-validated {out[name]['cross_validated_mean']:.2f} {cv}",
+            f"{name:18s} dev-selected {out[name]['dev_selected']:.2f} {out[name]['chosen']}  "
+            f"cross-validated {out[name]['cross_validated_mean']:.2f} "
+            f"{out[name]['cross_validated']}",
             flush=True,
         )
     return out
