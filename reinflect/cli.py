@@ -389,6 +389,13 @@ def morph_train(
             "(cheaper to train)."
         ),
     ] = DEFAULT_ATTENTION_STYLE,
+    copy: Annotated[
+        bool,
+        typer.Option(
+            "--copy",
+            help="Copy source characters (a pointer-generator, ours; needs --source-attention).",
+        ),
+    ] = _default("copy"),
     word_dropout: Annotated[
         float, typer.Option(help="Share of decoder inputs dropped in training.")
     ] = _default("word_dropout"),

@@ -121,8 +121,14 @@ class MorphModelConfig:
     # output layer only (Luong et al. 2015 without input feeding), so training
     # computes it for all steps at once after the recurrence.
     source_attention_style: str = "input"
+    # ours: a pointer-generator copy from the source (reinflect.morph.model); needs
+    # source attention. Only the transductions (one word rebuilt from the other)
+    # see a source; the auto-encoding rows decode from z and y alone.
+    copy: bool = False
 
     def __post_init__(self) -> None:
+        if self.copy and not self.source_attention:
+            raise ReinflectError("--copy needs --source-attention")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.dropout < 1.0:
@@ -301,7 +307,7 @@ MORPH_OPTIONS: dict[str, tuple[str, ...]] = {
     **{n: ("data", n) for n in ("format", "unlabeled", "skip_bad_lines")},
     **{
         n: ("model", n)
-        for n in ("source_attention", "source_attention_style", "word_dropout", "dropout")
+        for n in ("source_attention", "source_attention_style", "copy", "word_dropout", "dropout")
     },
     **{
         n: ("train", n)

@@ -44,7 +44,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "conll2017
 OPTIONS = (
     "supervised_only", "hallucinate", "batch_size", "eval_every", "patience", "seed", "lr",
     "word_dropout", "dropout", "kl_delay", "unlabeled_weight", "wordfreq_words",
-    "source_attention", "source_attention_style",
+    "source_attention", "source_attention_style", "copy",
 )  # fmt: skip
 
 

@@ -298,6 +298,8 @@ GRID = [
     {"source_attention": True, "source_attention_dim": 8, "decoder_hidden": 24},
     {"latent": 5, "tag_embedding": 12, "char_embedding": 7, "encoder_hidden": 10},
     {"word_dropout": 0.0, "dropout": 0.3},
+    {"source_attention": True, "source_attention_style": "input", "copy": True},
+    {"source_attention": True, "source_attention_style": "output", "copy": True},
 ]
 RANDOM_WORDS = ["kitap", "kitaplar", "ev", "evlere", "gözlük", "a"]
 RANDOM_TAGS = ["N;PL", "N;SG;DAT", "V;PST;3;SG", "V;PRS", "ADJ"]
@@ -342,7 +344,8 @@ def test_both_engines_agree_on_random_weights(tmp_path, options):
     light = predict.load(run, engine="numpy")
     assert isinstance(full, torch_engine.Reinflector)
     assert isinstance(light, numpy_engine.NumpyReinflector)
-    words = RANDOM_WORDS[:5]
+    # The last word has characters the vocabulary lacks (a copying model may copy them).
+    words = [*RANDOM_WORDS[:4], "QkitapZQ"]
     bundles = [tags.parse(t) for t in RANDOM_TAGS]
     for beam, nbest in ((1, 1), (5, 5)):
         a = full.inflect(words, bundles, beam=beam, nbest=nbest, max_length=12)
@@ -357,6 +360,12 @@ def test_both_engines_agree_on_random_weights(tmp_path, options):
     assert full.roundtrip_log_probs(words, forms) == pytest.approx(
         light.roundtrip_log_probs(words, forms), abs=1e-4
     )
+
+
+def test_the_engines_floor_copy_probabilities_alike():
+    from reinflect.morph import model as morph_model
+
+    assert numpy_engine.TINY == morph_model.TINY
 
 
 def test_the_numpy_engine_knows_every_model_option():
@@ -379,11 +388,11 @@ def test_the_numpy_engine_refuses_weights_or_options_it_does_not_know(tmp_path):
         arrays[morph_checkpoint.VOCAB] = np.frombuffer(proto, "u1")
         np.savez(run / "model.npz", **arrays)
 
-    rewrite({**arrays, "copy_gate.weight": np.zeros(3, "f4")}, meta)
-    with pytest.raises(numpy_engine.Unsupported, match=r"model\.npz: .*weights copy_gate\.weight$"):
+    rewrite({**arrays, "hard_attention.weight": np.zeros(3, "f4")}, meta)
+    with pytest.raises(numpy_engine.Unsupported, match=r"model\.npz: .*weights hard_attention\.w"):
         predict.load(run / "model.npz", engine="numpy")
-    rewrite(arrays, {**meta, "model_config": {**meta["model_config"], "copy": True}})
-    with pytest.raises(numpy_engine.Unsupported, match=r"does not know the model options copy$"):
+    rewrite(arrays, {**meta, "model_config": {**meta["model_config"], "hard_attention": True}})
+    with pytest.raises(numpy_engine.Unsupported, match=r"know the model options hard_attention$"):
         predict.load(run / "model.npz", engine="numpy")
     del arrays["out.bias"]
     rewrite(arrays, meta)

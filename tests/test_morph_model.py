@@ -76,8 +76,7 @@ def test_beam_one_equals_greedy_and_nbest_is_sorted(toy_run):
     r = torch_engine.Reinflector(model, trainer.vocab, trainer.schema)
     words, bundles = _inputs(r)
     with torch.no_grad():
-        states, mask, h = r._encode_words(words)
-        start = model.start(model.posterior(h).mu, r._onehots(bundles))
+        start = r.start(words, bundles)
         toks, scores = decoding.greedy(model, start, max_length=20)
         beams = decoding.beam_search(model, start, beam=1, max_length=20)
         five = decoding.beam_search(model, start, beam=5, max_length=20, nbest=5)
@@ -336,8 +335,11 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
         assert torch.allclose(g, w, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("source_attention", [None, "input", "output"])
-def test_teacher_forcing_equals_the_sum_of_decoder_steps(source_attention):
+@pytest.mark.parametrize(
+    "source_attention,copy",
+    [(None, False), ("input", False), ("output", False), ("input", True), ("output", True)],
+)
+def test_teacher_forcing_equals_the_sum_of_decoder_steps(source_attention, copy):
     """Training's teacher-forced log-likelihood (in the "output" style it attends
     for all steps at once after the recurrence) equals the sum of the one-step
     log-probabilities that decoding uses, with PAD positions not counted. That
@@ -345,7 +347,7 @@ def test_teacher_forcing_equals_the_sum_of_decoder_steps(source_attention):
     plain formulation, in tests/test_engines.py."""
     from reinflect.morph import model as morph_model
 
-    cfg = config.MorphModelConfig(**SMALL, **config.source_attention(source_attention))
+    cfg = config.MorphModelConfig(**SMALL, **config.source_attention(source_attention), copy=copy)
     m = morph_model.MSVED(vocab_size=12, tag_sizes=[3, 4], cfg=cfg).eval()
     B, L = 5, 7
     z = torch.randn(B, cfg.latent)
@@ -354,8 +356,13 @@ def test_teacher_forcing_equals_the_sum_of_decoder_steps(source_attention):
     ids = torch.randint(4, 12, (B, L))
     lengths = torch.tensor([7, 3, 5, 1, 6])
     states, smask, _ = m.encode(ids, lengths)
-    state = m.start(z, ys, (states, smask) if source_attention else None)
+    if copy:
+        smask[2] = morph_model.NEG  # a row without a source: it neither attends nor copies
+        ids[0, 1] = 12  # an unknown character, copied as id V
+    state = m.start(z, ys, (states, smask, ids) if source_attention else None)
     targets = torch.randint(4, 12, (B, 4))
+    if copy:
+        targets[0, 0] = 12
     targets[1, 2:] = morph_model.PAD
     with torch.no_grad():
         stepped, s = torch.zeros(B), state
@@ -493,7 +500,7 @@ def test_dropout_acts_in_training_only(tmp_path):
     targets = torch.randint(4, 12, (32, 5))
 
     def ll(model):
-        return model.log_likelihood(model.start(z, ys, (states, mask)), targets)
+        return model.log_likelihood(model.start(z, ys, (states, mask, ids)), targets)
 
     with torch.no_grad():
         assert not torch.allclose(ll(m), ll(m))

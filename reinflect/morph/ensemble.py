@@ -29,6 +29,7 @@ import os
 from pathlib import Path
 
 import torch
+from torch.nn import functional as F
 
 from reinflect import checkpoint
 from reinflect.errors import ReinflectError
@@ -64,12 +65,18 @@ class EnsembleDecoder:
             return model.decode_step(state, tokens, rows)
         to_member, to_ensemble = maps
         logp, state = model.decode_step(state, to_member[tokens], rows)
+        # Copied unknown characters (columns past a member's vocabulary) do not
+        # come through an ensemble of different vocabularies.
+        logp = logp[..., : len(to_ensemble)]
         full = logp.new_full((*logp.shape[:-1], self.size), -math.inf)
         return full.index_copy_(-1, to_ensemble, logp), state
 
     def decode_step(self, state, tokens: torch.Tensor, rows: torch.Tensor | None = None):
         parts = zip(self.models, self.split(state), self.maps, strict=True)
         steps = [self._member_step(m, s, tokens, rows, maps) for m, s, maps in parts]
+        # Members that copy may score characters past the vocabulary; others give them 0.
+        width = max(lp.shape[-1] for lp, _ in steps)
+        steps = [(F.pad(lp, (0, width - lp.shape[-1]), value=-math.inf), s) for lp, s in steps]
         logp = torch.stack([lp for lp, _ in steps]).logsumexp(0) - math.log(len(steps))
         return logp, self.join([s for _, s in steps])
 

@@ -17,6 +17,18 @@
   "output" keys it by the new state and feeds the output layer only (Luong et
   al. 2015 without input feeding), so teacher forcing attends for all steps
   at once after the recurrence.
+* Copying (ours, ``cfg.copy``; needs source attention): a pointer-generator
+  (See et al. 2017). The output distribution is
+  p(w) = (1 - g) softmax(logits)(w) + g sum_{j: src_j = w} a_j, with a the
+  source attention weights of the step and the gate g = sigmoid(W [h; c] + b)
+  on the decoder state and the source context. Source characters unknown to
+  the vocabulary take ids past it (V, V+1, ... per word), so a copy brings
+  them through; the next step reads one as a dropped input (word dropout's
+  zero embedding), the decoder never having seen it; training makes a share
+  of characters unknown so that copying them is learned (objective.py). A
+  row given no source (all of it masked) neither attends nor copies (g = 0):
+  the objective decodes the auto-encoding rows so, or they
+  would learn to copy the very word they rebuild and z would carry nothing.
 * Dropout (ours, ``cfg.dropout``; off by default): on the encoder's outputs and
   on the decoder states under the output layer, in training only.
 
@@ -35,6 +47,7 @@ from reinflect.morph.vocab import BOS, PAD
 from reinflect.vae import distributions
 
 NEG = -1e9  # a large negative score for masked attention positions
+TINY = 1e-30  # the least probability a copying decoder gives a character (log: -69)
 
 
 def _gru_update(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -80,6 +93,11 @@ class MSVED(nn.Module):
             self.src_query = nn.Linear(D, A, bias=False)
             self.src_key = nn.Linear(2 * H, A, bias=False)
             self.src_value = nn.Linear(2 * H, A, bias=False)
+        if cfg.copy:
+            if not cfg.source_attention:
+                raise ValueError("copying needs source attention (cfg.source_attention)")
+            # The copy gate's logit from [decoder state; source context].
+            self.copy_gate = nn.Linear(D + A, 1)
         # A GRU cell on [embedding; z; contexts], its input projection kept in three
         # blocks so the embedding and z parts are computed once per sequence.
         self.gru_emb = nn.Linear(E, 3 * D, bias=False)
@@ -179,8 +197,11 @@ class MSVED(nn.Module):
         """The decoder state for latent ``z`` (B x Z) and tags ``ys`` (one-hot or
         relaxed, one ``B x C_k`` per dimension).
 
-        ``source`` is ``(states, mask_log)`` of the encoder, for source attention.
-        Keys starting with ``_`` are shared by all rows (not reordered).
+        ``source`` is ``(states, mask_log, ids)``: the encoder's states and mask
+        and the source's character ids (``B x L``, ids past the vocabulary for
+        unknown characters), for source attention and copying; a row whose mask
+        is all masked has no source. Keys starting with ``_`` are shared by all
+        rows (not reordered).
         """
         T = self.cfg.tag_embedding
         y_cat, tag_mask = self._tag_rows(ys)
@@ -200,8 +221,10 @@ class MSVED(nn.Module):
         }
         if self.cfg.source_attention:
             if source is None:
-                raise ValueError("this model attends over the source: pass source=(states, mask)")
-            states, mask = source
+                raise ValueError(
+                    "this model attends over the source: pass source=(states, mask, ids)"
+                )
+            states, mask, ids = source
             D = self.cfg.decoder_hidden
             state |= {
                 "src_keys": self.src_key(states),  # B x L x A
@@ -212,6 +235,13 @@ class MSVED(nn.Module):
                 if self.src_in_step
                 else self.out.weight[:, D + T :].t(),
             }
+            if self.cfg.copy:
+                V = self.out.out_features
+                n = max(V, int(ids.max()) + 1) if ids.numel() else V
+                present = mask > NEG / 2
+                # B x L x V': where each source position's character lands.
+                state["src_onehot"] = F.one_hot(ids, n).to(states.dtype) * present.unsqueeze(-1)
+                state["has_src"] = present.any(-1).to(states.dtype).unsqueeze(-1)  # B x 1
         return state
 
     def _context_share(self, start: int, stop: int | None) -> torch.Tensor:
@@ -229,22 +259,25 @@ class MSVED(nn.Module):
         w = torch.softmax(scores + mask_log, dim=-1)
         return w * (mask_log > NEG / 2).to(w.dtype)
 
-    def _contexts(self, state, h: torch.Tensor) -> torch.Tensor:
+    def _contexts(self, state, h: torch.Tensor):
         """The contexts' shares of [GRU input (3D) | output logits (V)], ``B x (3D+V)``,
-        from attention keyed by the previous state ``h``."""
+        from attention keyed by the previous state ``h``; and, in the "input"
+        style, the source context and weights (else None)."""
         group = self.tag_group
         # Score of dimension k = v_k . W_q h = sum of the present value's key . h.
         scores = ((h @ state["_tag_keys"].t()) * state["y"]) @ group
         w = self._masked_softmax(scores, state["tag_mask"])
         ctx = ((w @ group.t()) * state["y"]) @ state["_tag_proj"]
         if self.src_in_step:
-            ctx = ctx + self._source_context(state, h)
-        return ctx
+            share, src = self._source_context(state, h)
+            return ctx + share, src
+        return ctx, None
 
-    def _source_context(self, state, h: torch.Tensor) -> torch.Tensor:
+    def _source_context(self, state, h: torch.Tensor):
         """The source context's share of what ``_src_proj`` feeds (GRU input and
         logits, or logits only) for states ``h``: ``B x D`` (one step) or
-        ``B x T x D`` (all steps at once, the "output" style)."""
+        ``B x T x D`` (all steps at once, the "output" style); and (the context
+        ``B [x T] x A``, the attention weights ``B [x T] x L``)."""
         q = self.src_query(h)
         if h.dim() == 2:
             # Broadcast products, not bmm: a batch of 1 x L products is slow on CPU.
@@ -255,7 +288,7 @@ class MSVED(nn.Module):
             scores = q @ state["src_keys"].transpose(1, 2)  # B x T x L
             w = self._masked_softmax(scores, state["src_mask"].unsqueeze(1))
             c = w @ state["src_values"]  # B x T x A
-        return c @ state["_src_proj"]
+        return c @ state["_src_proj"], (c, w)
 
     def _input_table(self) -> torch.Tensor:
         """The GRU input projection of every character's embedding, ``(V + 1) x 3D``;
@@ -266,18 +299,40 @@ class MSVED(nn.Module):
     def _step(self, state, emb_in: torch.Tensor):
         """One GRU step (torch's GRUCell equations) on [embedding; z; contexts] with
         every input projection precomputed. Returns (the contexts' share of the
-        output logits, the new state)."""
+        output logits, the new state, the "input" style's source context and
+        weights or None)."""
         h_prev = state["h"]
         D3 = 3 * self.cfg.decoder_hidden
-        ctx = self._contexts(state, h_prev)
+        ctx, src = self._contexts(state, h_prev)
         ctx_in, ctx_out = ctx.split((D3, ctx.shape[-1] - D3), dim=-1)
         h = _gru_update(emb_in + state["z_in"] + ctx_in, self.gru_hidden(h_prev), h_prev)
-        return ctx_out, {**state, "h": h}
+        return ctx_out, {**state, "h": h}, src
 
     def _logits(self, h: torch.Tensor, ctx_out: torch.Tensor) -> torch.Tensor:
         """Output logits: the layer on [h; contexts], the context part precomputed."""
         D = self.cfg.decoder_hidden
         return F.linear(h, self.out.weight[:, :D], self.out.bias) + ctx_out
+
+    def _log_probs(self, state, h: torch.Tensor, logits: torch.Tensor, src) -> torch.Tensor:
+        """Log-probabilities of the next character, ``B [x T] x V`` (``x V'`` with
+        copying: ids past the vocabulary for the source's unknown characters):
+        the generator's softmax, mixed with the copy distribution when copying."""
+        if not self.cfg.copy:
+            return F.log_softmax(logits, dim=-1)
+        c, w = src
+        onehot, has = state["src_onehot"], state["has_src"]
+        # Kept in float32 (bf16 autocast): small probabilities are what the log reads.
+        gate = torch.sigmoid(self.copy_gate(torch.cat([h, c], dim=-1)).float())
+        if h.dim() == 3:
+            copied, has = (w.float() @ onehot.float()), has.unsqueeze(1)  # B x T x V'
+        else:
+            copied = (w.float().unsqueeze(1) @ onehot.float()).squeeze(1)  # B x V'
+        gate = gate * has
+        generated = torch.softmax(logits.float(), dim=-1)
+        extra = copied.shape[-1] - generated.shape[-1]
+        if extra:
+            generated = F.pad(generated, (0, extra))
+        return torch.log(((1.0 - gate) * generated + gate * copied).clamp_min(TINY))
 
     def decode_step(self, state, tokens: torch.Tensor, rows: torch.Tensor | None = None):
         """One step: previous tokens -> (log-probabilities, new state).
@@ -289,10 +344,16 @@ class MSVED(nn.Module):
         if rows is not None and rows.numel() < state["h"].shape[0]:
             logp, sub = self.decode_step(self.reorder(state, rows), tokens)
             return logp, {**state, "h": state["h"].index_copy(0, rows, sub["h"])}
-        ctx_out, state = self._step(state, F.embedding(tokens, state["_inputs"]))
+        inputs = state["_inputs"]
+        # A copied unknown character (an id past the vocabulary) is read as a
+        # dropped input, the table's zero row, as word dropout trains it to be.
+        tokens = tokens.clamp_max(inputs.shape[0] - 1)
+        ctx_out, state, src = self._step(state, F.embedding(tokens, inputs))
         if self.src_at_output:
-            ctx_out = ctx_out + self._source_context(state, state["h"])
-        return F.log_softmax(self._logits(state["h"], ctx_out), dim=-1), state
+            share, src = self._source_context(state, state["h"])
+            ctx_out = ctx_out + share
+        h = state["h"]
+        return self._log_probs(state, h, self._logits(h, ctx_out), src), state
 
     @staticmethod
     def reorder(
@@ -318,20 +379,25 @@ class MSVED(nn.Module):
         B, T = targets.shape
         prev = torch.cat([torch.full((B, 1), BOS, device=targets.device), targets[:, :-1]], dim=1)
         table = state["_inputs"]
+        prev = prev.clamp_max(table.shape[0] - 1)  # copied unknowns: a dropped input
         if self.training and self.cfg.word_dropout > 0:
             # A dropped input reads the table's zero row: its embedding, and so its
             # share of the GRU input, is zero.
             drop = torch.rand(B, T, device=prev.device) < self.cfg.word_dropout
             prev = prev.masked_fill(drop, table.shape[0] - 1)
-        hs, outs = [], []
+        hs, outs, srcs = [], [], []
         for prev_t in prev.unbind(1):
-            ctx_out, state = self._step(state, F.embedding(prev_t, table))
+            ctx_out, state, src = self._step(state, F.embedding(prev_t, table))
             hs.append(state["h"])
             outs.append(ctx_out)
+            srcs.append(src)
         hs, outs = self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1)
+        src = None
         if self.src_at_output:
-            outs = outs + self._source_context(state, hs)
-        logits = self._logits(hs, outs)
-        logp = F.log_softmax(logits, dim=-1)
+            share, src = self._source_context(state, hs)
+            outs = outs + share
+        elif self.src_in_step:
+            src = tuple(torch.stack(parts, dim=1) for parts in zip(*srcs, strict=True))
+        logp = self._log_probs(state, hs, self._logits(hs, outs), src)
         token_logp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         return (token_logp * (targets != PAD).to(token_logp.dtype)).sum(-1)

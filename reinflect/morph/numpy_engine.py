@@ -27,7 +27,9 @@ import numpy as np
 from reinflect import config
 from reinflect.errors import ReinflectError
 from reinflect.morph import checkpoint, predict, tags, vocab
-from reinflect.morph.vocab import BOS, EOS, PAD
+from reinflect.morph.vocab import BOS, EOS, PAD, UNK
+
+TINY = 1e-30  # as reinflect.morph.model.TINY: the least probability of a copying decoder
 
 # The model options this engine computes, and those that only shape training.
 INFERENCE_OPTIONS = frozenset(
@@ -40,6 +42,7 @@ INFERENCE_OPTIONS = frozenset(
         "source_attention",
         "source_attention_dim",
         "source_attention_style",
+        "copy",
     }
 )
 TRAINING_OPTIONS = frozenset({"word_dropout", "dropout"})
@@ -62,6 +65,8 @@ def expected_weights(cfg: config.MorphModelConfig, n_dims: int) -> set[str]:
         names |= {f"y_heads.{k}.weight", f"y_heads.{k}.bias", f"tag_tables.{k}"}
     if cfg.source_attention:
         names |= {"src_query.weight", "src_key.weight", "src_value.weight"}
+    if cfg.copy:
+        names |= {"copy_gate.weight", "copy_gate.bias"}
     return names
 
 
@@ -184,6 +189,11 @@ class NumpyReinflector(predict.Predictor):
         if cfg.source_attention:
             start["src_keys"] = states @ w["src_key.weight"].T
             start["src_values"] = states @ w["src_value.weight"].T
+        if cfg.copy:
+            ids, _ = self.vocab.copy_ids(word)
+            onehot = np.zeros((len(ids), max([len(self.vocab), *(i + 1 for i in ids)])), np.float32)
+            onehot[np.arange(len(ids)), ids] = 1.0
+            start["src_onehot"] = onehot  # L x V': where each source character lands
         return start
 
     def _step(self, s: dict, h: np.ndarray, tokens: np.ndarray):
@@ -198,18 +208,33 @@ class NumpyReinflector(predict.Predictor):
         source = self.cfg.source_attention
         before = source and self.cfg.source_attention_style == "input"
         if before:  # keyed by the previous state, into the GRU input as well
-            ctx.append(self._source_context(s, h))
+            src, a = self._source_context(s, h)
+            ctx.append(src)
         c = np.concatenate(ctx, axis=1)
-        gi = self._emb_in[tokens] + s["z_in"] + c @ w["gru_ctx.weight"].T
+        # A copied unknown character (an id past the vocabulary) is read as a
+        # dropped input (zeros), as word dropout trains the decoder to read.
+        known = tokens < len(self._emb_in)
+        emb = self._emb_in[np.where(known, tokens, UNK)] * known[:, None]
+        gi = emb + s["z_in"] + c @ w["gru_ctx.weight"].T
         h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
         if source and not before:  # keyed by the new state, output layer only
-            c = np.concatenate([c, self._source_context(s, h)], axis=1)
+            src, a = self._source_context(s, h)
+            c = np.concatenate([c, src], axis=1)
         logits = np.concatenate([h, c], axis=1) @ w["out.weight"].T + w["out.bias"]
-        return _log_softmax(logits), h
+        if not self.cfg.copy:
+            return _log_softmax(logits), h
+        # The pointer-generator: p = (1 - g) softmax(logits) + g (a scattered on the source).
+        gate = np.concatenate([h, src], axis=1) @ w["copy_gate.weight"].T + w["copy_gate.bias"]
+        g = _sigmoid(gate)
+        copied = a @ s["src_onehot"]
+        generated = np.zeros_like(copied)
+        generated[:, : logits.shape[1]] = _softmax(logits)
+        return np.log(np.maximum((1.0 - g) * generated + g * copied, TINY)), h
 
-    def _source_context(self, s: dict, h: np.ndarray) -> np.ndarray:
+    def _source_context(self, s: dict, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the source context N x A, the attention weights N x L)."""
         a = _softmax((h @ self.w["src_query.weight"].T) @ s["src_keys"].T)
-        return a @ s["src_values"]
+        return a @ s["src_values"], a
 
     def _beam(self, s: dict, beam: int, max_length: int) -> list[tuple[list[int], float]]:
         """Beam search for one input, as :func:`reinflect.morph.decoding.beam_search`."""
@@ -251,7 +276,8 @@ class NumpyReinflector(predict.Predictor):
         for word, bundle in zip(words, bundles, strict=True):
             start = self._start(word, self.schema.encode(bundle))
             hyps = self._beam(start, beam, max_length)[:nbest]
-            results.append([(self.vocab.decode(ids), s) for ids, s in hyps])
+            unknown = self.vocab.copy_ids(word)[1]  # what a copy may bring through
+            results.append([(self.vocab.decode(ids, unknown), s) for ids, s in hyps])
         return results
 
     def roundtrip_log_probs(self, sources: list[str], forms: list[str]) -> list[float]:

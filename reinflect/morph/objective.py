@@ -23,7 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from reinflect.morph import model as morph_model
-from reinflect.morph.vocab import PAD
+from reinflect.morph.vocab import PAD, UNK
 from reinflect.vae import distributions, elbo, kl
 
 
@@ -37,6 +37,36 @@ def _stack_rows(parts: list[torch.Tensor], value: float) -> torch.Tensor:
     return torch.cat([_pad_to(p, n, value) for p in parts], dim=0)
 
 
+# With copying, the share of labeled pairs in training in which one character
+# (every occurrence, in both words) is made unknown; see _practise_unknowns.
+UNKNOWN_RATE = 0.1
+
+
+def _practise_unknowns(model: morph_model.MSVED, batch: dict[str, torch.Tensor]):
+    """With copying, in training: in a random :data:`UNKNOWN_RATE` of the pairs
+    one character of the source, wherever it occurs in either word, is made
+    unknown: the encoders read UNK and the transductions' copy ids and targets
+    give it the first id past the vocabulary, as a word with a character unseen
+    in training is given at test time. Without it nothing makes the decoder rely
+    on the copy (every character can as well be generated) and an unknown
+    character, which only a copy brings through, is lost. The
+    self-reconstructions, which do not copy, rebuild UNK."""
+    if not (model.cfg.copy and model.training and UNKNOWN_RATE):
+        return batch
+    src, tgt = batch["source"], batch["target"]
+    B, V = src.shape[0], model.out.out_features
+    pos = (torch.rand(B, device=src.device) * (batch["source_len"] - 1)).long()
+    char = src.gather(1, pos.unsqueeze(1))  # B x 1, a character (not EOS)
+    hit = torch.rand(B, 1, device=src.device) < UNKNOWN_RATE
+    on_src, on_tgt = (src == char) & hit, (tgt == char) & hit
+    return batch | {
+        "source": src.masked_fill(on_src, UNK),
+        "target": tgt.masked_fill(on_tgt, UNK),
+        "source_copy": src.masked_fill(on_src, V),
+        "target_copy": tgt.masked_fill(on_tgt, V),
+    }
+
+
 def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extra=None):
     """The encoder pass over a labeled batch's sources and targets: summaries
     ``h_s``, ``h_t`` (and the states, for source attention). ``extra`` (words
@@ -48,13 +78,30 @@ def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extr
     lengths = [src_len, tgt_len] + ([extra[1]] if extra is not None else [])
     # One encoder pass over all words; it reads the characters without the EOS
     # that the decoder targets end in.
-    states, mask, h = model.encode(_stack_rows(words, PAD), torch.cat(lengths) - 1)
+    ids = _stack_rows(words, PAD)
+    states, mask, h = model.encode(ids, torch.cat(lengths) - 1)
     B = src.shape[0]
     rows = {"h_s": h[:B], "h_t": h[B : 2 * B], "h_extra": h[2 * B :]}
     if states is not None:
-        rows["source"] = (torch.cat([states[: 2 * B]] * 2), torch.cat([mask[: 2 * B]] * 2))
-        rows["extra_source"] = (states[2 * B :], mask[2 * B :])
+        # The four reconstructions' sources: x_s, x_t (the transductions), then
+        # x_s, x_t again (the self-reconstructions, and the unlabeled words after).
+        auto = no_source(mask) if model.cfg.copy else mask
+        copy_ids = [batch.get("source_copy", src), batch.get("target_copy", tgt)]
+        rows["source"] = (
+            torch.cat([states[: 2 * B]] * 2),
+            torch.cat([mask[: 2 * B], auto[: 2 * B]]),
+            torch.cat([_stack_rows(copy_ids, PAD), ids[: 2 * B]]),
+        )
+        rows["extra_source"] = (states[2 * B :], auto[2 * B :], ids[2 * B :])
     return rows
+
+
+def no_source(mask_log: torch.Tensor) -> torch.Tensor:
+    """A source mask with every position masked: the decoder neither attends
+    nor copies. With copying, the auto-encoding rows (the self-reconstructions
+    and the unlabeled words) decode so, or they would learn to copy the word they
+    rebuild and z and y would carry nothing."""
+    return torch.full_like(mask_log, morph_model.NEG)
 
 
 def _labeled_start(model, batch, rows, *, temperature: float):
@@ -75,7 +122,9 @@ def _labeled_start(model, batch, rows, *, temperature: float):
         "y": [torch.cat([a, b, b, a]) for a, b in zip(yt, ys, strict=True)],
         # With source attention each row attends over the word its z came from.
         "source": rows.get("source"),
-        "targets": _stack_rows([tgt, src, src, tgt], PAD),
+        "targets": _stack_rows(
+            [batch.get("target_copy", tgt), batch.get("source_copy", src), src, tgt], PAD
+        ),
     }
 
 
@@ -112,6 +161,7 @@ def labeled(
     y_kl_weight: float = 1.0,
 ):
     """The labeled MSVED loss for a batch of (source, target tags, target)."""
+    batch = _practise_unknowns(model, batch)
     lab = _labeled_start(model, batch, _labeled_rows(model, batch), temperature=temperature)
     logp = model.log_likelihood(model.start(lab["z"], lab["y"], lab["source"]), lab["targets"])
     return _labeled_loss(
@@ -141,6 +191,7 @@ def semi(
     on a GPU, where these small steps are bound by kernel launches, that is most
     of the time. The same random draws in the same order as the two losses
     computed one after the other (word dropout aside), so the same value."""
+    batch = _practise_unknowns(model, batch)
     words, lengths = unlabeled_batch["word"], unlabeled_batch["word_len"]
     rows = _labeled_rows(model, batch, extra=(words, lengths))
     lab = _labeled_start(model, batch, rows, temperature=temperature)
@@ -195,7 +246,9 @@ def unlabeled(
     words, lengths = batch["word"], batch["word_len"]
     states, mask, h = model.encode(words, lengths - 1)
     q = model.posterior(h)
-    source = (states, mask) if model.cfg.source_attention else None
+    source = None
+    if model.cfg.source_attention:
+        source = (states, no_source(mask) if model.cfg.copy else mask, words)
 
     def conditional(ys: list[torch.Tensor]):
         log_px = model.log_likelihood(model.start(q.rsample(), ys, source), words)

@@ -33,16 +33,19 @@ class TorchPredictor(predict.Predictor):
         results: list[list[tuple[str, float]]] = [[] for _ in words]
         for idx in data.sorted_batches([len(w) for w in words], batch_size):
             state = self.start([words[i] for i in idx], [bundles[i] for i in idx])
+            # The characters a copying decoder may bring through unseen (ids past V).
+            unknown = [self.vocab.copy_ids(words[i])[1] for i in idx]
             if beam == 1:
                 toks, scores = decoding.greedy(self.decoder, state, max_length=max_length)
                 for j, i in enumerate(idx):
-                    results[i] = [(self.vocab.decode(toks[j].tolist()), float(scores[j]))]
+                    form = self.vocab.decode(toks[j].tolist(), unknown[j])
+                    results[i] = [(form, float(scores[j]))]
             else:
                 hyps = decoding.beam_search(
                     self.decoder, state, beam=beam, max_length=max_length, nbest=nbest
                 )
                 for j, i in enumerate(idx):
-                    results[i] = [(self.vocab.decode(ids), s) for ids, s in hyps[j]]
+                    results[i] = [(self.vocab.decode(ids, unknown[j]), s) for ids, s in hyps[j]]
         return results
 
 
@@ -70,10 +73,17 @@ class Reinflector(TorchPredictor):
     # -- helpers ---------------------------------------------------------------
 
     def _encode_words(self, words: list[str]):
+        """(states, mask_log, summary) of the encoder and the source for the
+        decoder: ``(states, mask_log, copy ids)`` or None without source attention."""
         self.warn_unknown(words)
         ids, lengths = data.pad(self.vocab.encode_batch(words), eos=False)
         ids, lengths = ids.to(self.device), lengths.to(self.device)
-        return self.model.encode(ids, lengths)
+        states, mask, h = self.model.encode(ids, lengths)
+        source = None
+        if self.model.cfg.source_attention:
+            copy, _ = data.pad([self.vocab.copy_ids(w)[0] for w in words], eos=False)
+            source = (states, mask, copy.to(self.device))
+        return states, mask, h, source
 
     def _onehots(self, bundles: list[dict[str, str]]) -> list[torch.Tensor]:
         idx = torch.tensor([self.schema.encode(b) for b in bundles], device=self.device)
@@ -87,8 +97,7 @@ class Reinflector(TorchPredictor):
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
         """The decoder's start state for ``words`` and their target ``bundles``
         (z = the posterior mean, as at test time)."""
-        states, mask, h = self._encode_words(words)
-        source = (states, mask) if self.model.cfg.source_attention else None
+        *_, h, source = self._encode_words(words)
         return self.model.start(self.model.posterior(h).mu, self._onehots(bundles), source)
 
     def bundle_log_probs(
@@ -115,13 +124,13 @@ class Reinflector(TorchPredictor):
         classes = {}  # each source's most probable tag per dimension
         unique = [] if sources is None else list(dict.fromkeys(sources))
         for idx in data.sorted_batches([len(w) for w in unique], batch_size):
-            _, _, h = self._encode_words([unique[i] for i in idx])
+            h = self._encode_words([unique[i] for i in idx])[2]
             best = torch.stack([lg.argmax(-1) for lg in self.model.tag_logits(h)], dim=1)
             classes |= dict(zip((unique[i] for i in idx), best, strict=True))
         keep = [i for i, f in enumerate(forms) if f]
         for idx in data.sorted_batches([len(forms[i]) for i in keep], batch_size):
             rows = [keep[j] for j in idx]
-            states, mask, h = self._encode_words([forms[i] for i in rows])
+            *_, h, source = self._encode_words([forms[i] for i in rows])
             if enc is not None:
                 y = torch.tensor([enc[i] for i in rows], device=self.device)
                 q = sum(
@@ -133,7 +142,6 @@ class Reinflector(TorchPredictor):
             if sources is not None:
                 best = torch.stack([classes[sources[i]] for i in rows])
                 ys = [F.one_hot(best[:, k], c).float() for k, c in enumerate(self.schema.sizes)]
-                source = (states, mask) if self.model.cfg.source_attention else None
                 state = self.model.start(self.model.posterior(h).mu, ys, source)
                 targets, _ = data.pad(self.vocab.encode_batch([sources[i] for i in rows]))
                 r = self.model.log_likelihood(state, targets.to(self.device))
@@ -143,5 +151,5 @@ class Reinflector(TorchPredictor):
 
     @torch.inference_mode()
     def tag_log_probs(self, word: str) -> list[list[float]]:
-        _, _, h = self._encode_words([word])
+        h = self._encode_words([word])[2]
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]

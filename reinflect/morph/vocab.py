@@ -9,7 +9,7 @@ decoding). Ids 0-3 are reserved: PAD, UNK, BOS, EOS.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 
@@ -54,22 +54,51 @@ class Vocab:
         return self.sp.get_piece_size()
 
     def encode(self, word: str) -> list[int]:
-        """Character ids of ``word`` (no BOS/EOS); unseen characters become UNK."""
-        return self.sp.encode(word)
+        """Character ids of ``word``, one per character (no BOS/EOS); unseen
+        characters become UNK."""
+        return self._one_per_character(word, self.sp.encode(word))
 
     def encode_batch(self, words: list[str]) -> list[list[int]]:
-        return self.sp.encode(words)
+        return [
+            self._one_per_character(w, ids)
+            for w, ids in zip(words, self.sp.encode(words), strict=True)
+        ]
 
-    def decode(self, ids: Iterable[int]) -> str:
-        """Ids back to a word; stops at EOS, skips PAD and BOS."""
-        out = []
+    def _one_per_character(self, word: str, ids: list[int]) -> list[int]:
+        # sentencepiece gives a run of unseen characters one UNK; copying needs one each.
+        if UNK not in ids:
+            return ids
+        return [self.sp.piece_to_id("▁" if c == " " else c) for c in word]
+
+    def decode(self, ids: Iterable[int], unknown: Sequence[str] = ()) -> str:
+        """Ids back to a word; stops at EOS, skips PAD and BOS. Ids past the
+        vocabulary are copied characters: ``len(self) + k`` is ``unknown[k]``
+        (see :meth:`copy_ids`)."""
+        V = len(self)
+        out, run = [], []
         for i in ids:
             i = int(i)
             if i == EOS:
                 break
-            if i not in (PAD, BOS):
-                out.append(i)
-        return self.sp.decode(out)
+            if i >= V:
+                out += [self.sp.decode(run), unknown[i - V]]
+                run = []
+            elif i not in (PAD, BOS):
+                run.append(i)
+        return "".join(out) + self.sp.decode(run)
+
+    def copy_ids(self, word: str) -> tuple[list[int], list[str]]:
+        """The ids a copying decoder copies from ``word``: its characters' ids,
+        but ``len(self) + k`` for the k-th distinct character the vocabulary does
+        not know; and those characters, in that order (for :meth:`decode`)."""
+        ids = self.encode(word)
+        if UNK not in ids:
+            return ids, []
+        unknown = list(dict.fromkeys(c for c in word if c in self.unknown_chars(word)))
+        V = len(self)
+        return [V + unknown.index(c) if i == UNK else i for c, i in zip(word, ids, strict=True)], (
+            unknown
+        )
 
     def unknown_chars(self, word: str) -> set[str]:
         """Characters of ``word`` the vocabulary does not know."""
