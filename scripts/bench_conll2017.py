@@ -158,6 +158,8 @@ def score(out: Path, dev: Path, summary: dict) -> dict:
         "rerank": {"weight": r.rerank, "floor": r.rerank_floor, "roundtrip": r.rerank_roundtrip},
         "oracle8": round(100.0 * oracle / max(len(targets), 1), 2),
         "errors": errors.summary(sources, targets, default),
+        # What z and y carry on the dev targets (the copy's trap: near 0 / low).
+        **r.latent_stats(targets, bundles),
         "train_pairs": summary["train_pairs"],
         "hallucinated_pairs": summary.get("hallucinated_pairs", 0),
         "unlabeled_words": summary["unlabeled_words"],
@@ -176,8 +178,8 @@ def _mean(xs) -> float | None:
 
 def table(rows: list[dict], ref: dict) -> str:
     head = (
-        "| lang | setting | greedy | beam 8 | default | default (cv) | oracle@8 | updates "
-        "| seconds | baseline (test) | UZH (test) |\n|---|---|" + "---:|" * 9 + "\n"
+        "| lang | setting | greedy | beam 8 | default | default (cv) | oracle@8 | KL(z) | tags "
+        "| updates | seconds | baseline (test) | UZH (test) |\n|---|---|" + "---:|" * 11 + "\n"
     )
     lines = []
     for setting in SETTINGS:
@@ -188,6 +190,7 @@ def table(rows: list[dict], ref: dict) -> str:
             lines.append(
                 f"| {r['lang']} | {setting} | {r['greedy']:.1f} | {r['beam8']:.1f} "
                 f"| {r['default']:.1f} | {r['default_cross_validated']:.1f} | {r['oracle8']:.1f} "
+                f"| {r.get('kl_z', '-')} | {r.get('tag_accuracy', '-')} "
                 f"| {r['updates']} | {r['train_seconds']:.0f} "
                 f"| {'-' if base is None else base} | {'-' if uzh is None else uzh} |\n"
             )
@@ -198,7 +201,7 @@ def table(rows: list[dict], ref: dict) -> str:
             uzh = _mean(ref.get(r["lang"], {}).get(f"uzh_{setting}") for r in these)
             lines.append(
                 f"| **mean of {len(these)}** | {setting} | {m['greedy']} | {m['beam8']} "
-                f"| {m['default']} | {cv} | | | | {base} | {uzh} |\n"
+                f"| {m['default']} | {cv} | | | | | | {base} | {uzh} |\n"
             )
     return head + "".join(lines)
 

@@ -283,11 +283,16 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
         assert out[w][0].item() == pytest.approx(out[0.0][0].item() + w * kl_ys, rel=1e-5)
 
 
-@pytest.mark.parametrize("source_attention", [None, "input", "output"])
-def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, source_attention):
+@pytest.mark.parametrize(
+    "source_attention,copy", [(None, False), ("input", False), ("output", False), ("input", True)]
+)
+def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(
+    toy_run, source_attention, copy, monkeypatch
+):
     """objective.semi (one encoder and one decoder pass over labeled and unlabeled
     rows) gives labeled + w * unlabeled, each computed on its own with the same
-    random draws, in value and in gradient."""
+    random draws, in value and in gradient. With copying the unlabeled words are
+    the longest (the labeled rows padded to them) and characters are made unknown."""
     from reinflect.morph import model as morph_model
 
     _, trainer, _ = toy_run
@@ -299,17 +304,24 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(toy_run, s
             **SMALL,
             word_dropout=0.0,
             **config.source_attention(source_attention),
+            copy=copy,
         ),
     )
     cpu = torch.device("cpu")
-    batch = morph_train._collate(trainer.train_ds, list(range(6)), cpu)
+    pairs = list(range(6))
+    if copy:  # the shortest pairs, so that the unlabeled words are longer
+        ds = trainer.train_ds
+        span = [len(a) + len(b) for a, b in zip(ds["source"], ds["target"], strict=True)]
+        pairs = sorted(range(len(span)), key=span.__getitem__)[:6]
+    batch = morph_train._collate(trainer.train_ds, pairs, cpu)
     # The shortest unlabeled words, padded to the labeled length in the joint pass:
     # the padding must not count.
     lengths = [len(w) for w in trainer.unl_ds["word"]]
-    ub = morph_train._collate(
-        trainer.unl_ds, sorted(range(len(lengths)), key=lengths.__getitem__)[:5], cpu
-    )
-    assert ub["word"].shape[1] < batch["target"].shape[1]
+    by_length = sorted(range(len(lengths)), key=lengths.__getitem__)
+    ub = morph_train._collate(trainer.unl_ds, by_length[-5:] if copy else by_length[:5], cpu)
+    assert (ub["word"].shape[1] > batch["target"].shape[1]) == copy
+    if copy:
+        monkeypatch.setattr(objective, "UNKNOWN_RATE", 0.5)
     shared = dict(kl_weight=0.3, temperature=0.7, y_kl_weight=0.5)
 
     def loss_and_grads(fn):

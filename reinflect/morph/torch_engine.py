@@ -153,3 +153,22 @@ class Reinflector(TorchPredictor):
     def tag_log_probs(self, word: str) -> list[list[float]]:
         h = self._encode_words([word])[2]
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
+
+    @torch.inference_mode()
+    def latent_stats(self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 256):
+        """What the latent variables carry for ``words`` with gold ``bundles``: the
+        mean KL(q(z|x) || N(0, I)) in nats (near 0: z carries nothing) and the
+        tagger's exact-bundle accuracy (%) of q(y|x)'s most probable tags."""
+        from reinflect.vae import kl
+
+        total_kl, right = 0.0, 0
+        gold = [self.schema.encode(b) for b in bundles]
+        for idx in data.sorted_batches([len(w) for w in words], batch_size):
+            h = self._encode_words([words[i] for i in idx])[2]
+            q = self.model.posterior(h)
+            total_kl += float(kl.gaussian_standard(q.mu.float(), q.logvar.float()).sum())
+            best = torch.stack([lg.argmax(-1) for lg in self.model.tag_logits(h)], dim=1)
+            y = torch.tensor([gold[i] for i in idx], device=best.device)
+            right += int((best == y).all(1).sum())
+        n = max(len(words), 1)
+        return {"kl_z": round(total_kl / n, 3), "tag_accuracy": round(100.0 * right / n, 2)}
