@@ -64,7 +64,11 @@ class EnsembleDecoder:
         if maps is None:
             return model.decode_step(state, tokens, rows)
         to_member, to_ensemble = maps
-        logp, state = model.decode_step(state, to_member[tokens], rows)
+        # A character copied past the ensemble's vocabulary: past the member's too
+        # (which reads it as a dropped input).
+        known = tokens < len(to_member)
+        mine = torch.where(known, to_member[tokens.clamp_max(len(to_member) - 1)], len(to_ensemble))
+        logp, state = model.decode_step(state, mine, rows)
         # Copied unknown characters (columns past a member's vocabulary) do not
         # come through an ensemble of different vocabularies.
         logp = logp[..., : len(to_ensemble)]
