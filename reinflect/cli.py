@@ -390,10 +390,12 @@ def morph_train(
         ),
     ] = DEFAULT_ATTENTION_STYLE,
     copy: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--copy",
-            help="Copy source characters (a pointer-generator, ours; needs --source-attention).",
+            "--copy/--no-copy",
+            help="Copy source characters (a pointer-generator, ours; needs --source-attention). "
+            "Default: by the training set's size (on for small sets, with source attention).",
+            show_default=False,
         ),
     ] = _default("copy"),
     word_dropout: Annotated[
@@ -404,9 +406,11 @@ def morph_train(
         typer.Option(help="Dropout on encoder outputs and decoder states in training (ours)."),
     ] = _default("dropout"),
     hallucinate: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="Hallucinated pairs (stem consonants redrawn) per real pair (ours); 0: none."
+            help="Hallucinated pairs (stem consonants redrawn) per real pair (ours); 0: none. "
+            "Default: by the training set's size.",
+            show_default=False,
         ),
     ] = _default("hallucinate"),
     match_unlabeled_lengths: Annotated[
@@ -444,9 +448,13 @@ def morph_train(
     ),
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
     minutes: Annotated[float | None, typer.Option(help="Wall-clock budget.")] = None,
-    eval_every: Annotated[int, typer.Option(help="Updates between dev checks.")] = _default(
-        "eval_every"
-    ),
+    eval_every: Annotated[
+        int | None,
+        typer.Option(
+            help="Updates between dev checks. Default: about four passes over the pairs.",
+            show_default=False,
+        ),
+    ] = _default("eval_every"),
     patience: Annotated[
         int, typer.Option(help="Dev checks without gain before stopping.")
     ] = _default("patience"),
@@ -527,6 +535,10 @@ def _train_run(run_cfg, train_files, dev_file, *, out: Path, resume: bool, progr
         skip_bad_lines=data.skip_bad_lines,
     )
     main = trainer.dist.main
+    # What the training set's size chose is the run's: config.toml repeats it.
+    run_cfg = trainer.sized(run_cfg)
+    for line in trainer.chosen if main else ():
+        typer.echo(f"by size: {line}", err=True)
     if not run_cfg.train.supervised_only and main:
         c = trainer.unlabeled_counts
         typer.echo(f"unlabeled words: {c.get('total', 0)} ({json.dumps(c)})", err=True)

@@ -9,6 +9,7 @@ option names to fields, :data:`MORPH_OPTIONS`.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import sys
@@ -123,8 +124,10 @@ class MorphModelConfig:
     source_attention_style: str = "input"
     # ours: a pointer-generator copy from the source (reinflect.morph.model); needs
     # source attention. Only the transductions (one word rebuilt from the other)
-    # see a source; the auto-encoding rows decode from z and y alone.
-    copy: bool = False
+    # see a source; the auto-encoding rows decode from z and y alone. None: chosen
+    # by the training set's size (reinflect.morph.sizing; on for small sets, with
+    # source attention).
+    copy: bool | None = None
 
     def __post_init__(self) -> None:
         if self.copy and not self.source_attention:
@@ -154,8 +157,9 @@ class MorphTrainConfig:
     y_kl_weight: float = 0.0
     supervised_only: bool = False
     # ours: hallucinated pairs per real pair in a pass (stem consonants redrawn,
-    # reinflect.morph.hallucinate); 0: none.
-    hallucinate: float = 0.0
+    # reinflect.morph.hallucinate); 0: none; None: chosen by the training set's
+    # size (reinflect.morph.sizing).
+    hallucinate: float | None = None
     # ours: draw each update's unlabeled words length-matched to its labeled batch
     # (reinflect.morph.data.BatchStream.take): faster updates, but not as good per
     # update in the comparisons of results/README.md; off.
@@ -182,7 +186,9 @@ class MorphTrainConfig:
     average: float = 0.999
     max_steps: int | None = None
     max_minutes: float | None = None
-    eval_every: int = 500  # updates between dev checks (greedy exact match)
+    # updates between dev checks (greedy exact match); None: a few passes over the
+    # pairs (reinflect.morph.sizing)
+    eval_every: int | None = None
     patience: int = 10  # dev checks without improvement before stopping
     max_length: int = 50
     wordfreq_words: int = 20_000  # from wordfreq where the language has a list
@@ -215,7 +221,9 @@ class MorphTrainConfig:
             )
         if not 0.0 <= self.average < 1.0:
             raise ReinflectError(f"--average must be in [0, 1) (0: off), got {self.average}")
-        if not self.hallucinate >= 0.0:
+        if self.eval_every is not None and self.eval_every < 1:
+            raise ReinflectError(f"--eval-every must be >= 1, got {self.eval_every}")
+        if self.hallucinate is not None and not self.hallucinate >= 0.0:
             raise ReinflectError(f"--hallucinate must be >= 0 (0: off), got {self.hallucinate}")
 
 
@@ -443,8 +451,19 @@ def resolve_morph(
     return _build(tree)
 
 
+# The options whose default (None) is chosen from the training set's size when
+# the data is read (reinflect.morph.sizing).
+SIZED = ("copy", "hallucinate", "eval_every")
+
 # Types of the options whose default is None, for argparse.
-_NONE_TYPES = {"max_steps": int, "minutes": float, "unlabeled_batch": int}
+_NONE_TYPES = {
+    "max_steps": int,
+    "minutes": float,
+    "unlabeled_batch": int,
+    "hallucinate": float,
+    "eval_every": int,
+    "copy": bool,
+}
 
 
 def add_morph_arguments(parser, names) -> None:
@@ -454,11 +473,16 @@ def add_morph_arguments(parser, names) -> None:
     for name in names:
         default = option_default(name)
         flag = "--" + name.replace("_", "-")
-        if isinstance(default, bool):
+        if _NONE_TYPES.get(name) is bool:  # on, off or by size
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help="(default: by size)"
+            )
+        elif isinstance(default, bool):
             parser.add_argument(flag, action="store_true", default=None, help="(default: off)")
         else:
             kind = _NONE_TYPES.get(name, type(default))
-            parser.add_argument(flag, type=kind, default=None, help=f"(default: {default})")
+            shown = "by size" if name in SIZED else default
+            parser.add_argument(flag, type=kind, default=None, help=f"(default: {shown})")
 
 
 def morph_options(args, names) -> dict[str, Any]:

@@ -103,7 +103,8 @@ def job(args: tuple) -> dict:
             progress=False,
         )
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.toml").write_text(config.to_toml(run))
+        # With what the training set's size chose (reinflect.morph.sizing).
+        (out / "config.toml").write_text(config.to_toml(trainer.sized(run)))
         if (out / "last.pt").exists():
             trainer.resume()
         summary = trainer.fit()

@@ -82,7 +82,7 @@ def one(lang: str, mode: str, a, root: Path | None) -> dict:
         progress=a.progress,
     )
     (out / "config.toml").parent.mkdir(parents=True, exist_ok=True)
-    (out / "config.toml").write_text(config.to_toml(run))
+    (out / "config.toml").write_text(config.to_toml(trainer.sized(run)))
     if a.resume and (out / "last.pt").exists():
         trainer.resume()
     setup = time.perf_counter() - t0

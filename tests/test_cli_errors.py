@@ -24,7 +24,7 @@ def model_dir(tmp_path_factory):
         train_path=train_f,
         dev_path=dev_f,
         out_dir=d / "run",
-        model_cfg=config.MorphModelConfig(**TINY),
+        model_cfg=config.MorphModelConfig(**TINY, copy=False),
         train_cfg=config.MorphTrainConfig(
             batch_size=8, max_steps=2, eval_every=2, supervised_only=True
         ),

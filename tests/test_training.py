@@ -4,6 +4,7 @@ memory, resumable batch streams, and data parallelism over 2 gloo processes."""
 import contextlib
 import itertools
 import json
+import math
 import os
 import signal
 import socket
@@ -19,7 +20,7 @@ from helpers import SMALL, TOY, write_rows
 
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
-from reinflect.morph import data
+from reinflect.morph import data, sizing
 from reinflect.morph import train as morph_train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -490,15 +491,38 @@ def test_training_mixes_hallucinated_pairs_reproducibly(tmp_path):
     assert trainer(0.0).n_hallucinated == 0
 
 
-def test_a_small_training_set_suggests_hallucination(tmp_path, caplog, monkeypatch):
-    with caplog.at_level("WARNING", logger="reinflect"):
-        _trainer(tmp_path, "few")
-    assert f"only {len(TOY)} training pairs: on sets this small try --hallucinate 2" in caplog.text
+def test_sizes_choose_copy_hallucination_and_checks_where_not_given(tmp_path, caplog):
+    """reinflect.morph.sizing: on a small set (the toy's pairs) copying, source
+    attention and hallucination come on and dev checks come every few passes;
+    what was chosen is logged; what was given is kept."""
+    with caplog.at_level("INFO", logger="reinflect"):
+        t = _trainer(tmp_path, "few", eval_every=None, hallucinate=None)
+    n = len(t.train_ex)
+    assert t.mcfg.copy and t.mcfg.source_attention and t.model.cfg.copy
+    assert t.tcfg.hallucinate == sizing.HALLUCINATE
+    assert t.tcfg.eval_every == max(sizing.CHECK_MIN, math.ceil(sizing.CHECK_PASSES * n * 3 / 8))
+    assert f"by size: copy from the source: on ({n} training pairs, at most" in caplog.text
+    assert "by size: hallucinate: 2 per pair" in caplog.text
     caplog.clear()
-    with caplog.at_level("WARNING", logger="reinflect"):
-        _trainer(tmp_path, "on", hallucinate=2.0)
-        monkeypatch.setattr(morph_train, "FEW_PAIRS", len(TOY) - 1)
-        _trainer(tmp_path, "enough")
-    assert "--hallucinate" not in caplog.text
+    with caplog.at_level("INFO", logger="reinflect"):
+        given = config.MorphModelConfig(**SMALL, copy=False)
+        t = _trainer(tmp_path, "given", model_cfg=given, hallucinate=0.0)
+    assert not t.mcfg.copy and not t.mcfg.source_attention and t.tcfg.hallucinate == 0.0
+    assert "by size" not in caplog.text
+    assert "--hallucinate 0: on sets this small hallucination is the default" in caplog.text
+
+
+def test_large_sets_keep_copy_and_hallucination_off():
+    m, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 12_800)
+    assert (m.copy, m.source_attention, t.hallucinate) == (False, False, 0.0)
+    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 3
+    m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
+    assert (m.copy, m.source_attention, t.hallucinate) == (True, True, 2.0)
+    assert t.eval_every == sizing.CHECK_MIN  # 100 pairs x 3 / 64 x 4 passes < 50
+    m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)
+    assert t.eval_every == math.ceil(4 * 3000 / 64)
+
+
+def test_hallucinate_must_not_be_negative():
     with pytest.raises(ReinflectError, match="--hallucinate must be >= 0"):
         config.MorphTrainConfig(hallucinate=-1)

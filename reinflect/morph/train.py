@@ -18,6 +18,7 @@ a better checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from reinflect.morph import (
     formats,
     hallucinate,
     objective,
+    sizing,
     tags,
     torch_engine,
     unlabeled,
@@ -77,7 +79,6 @@ def read_training(paths, fmt: str | None = None, *, skip_bad: bool = False):
 
 
 MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
-FEW_PAIRS = 2_000  # below this, training suggests --hallucinate (gains at 100 and 1,000 pairs)
 
 
 def _collate(ds, idx: list[int], device) -> dict[str, torch.Tensor]:
@@ -159,6 +160,10 @@ class Trainer:
         dev_path = unlabeled.refuse_test(dev_path)
         self.train_ex = read_training(self.train_paths, fmt, skip_bad=skip_bad_lines)
         self.dev_ex = formats.read(dev_path, fmt, skip_bad=skip_bad_lines)
+        # The defaults left to the training set's size, and what they came to.
+        self.mcfg, self.tcfg, self.chosen = sizing.choose(self.mcfg, self.tcfg, len(self.train_ex))
+        for line in self.chosen if self.dist.main else ():
+            log.info("by size: %s", line)
         covered = [e.line for e in self.dev_ex if e.target is None]
         if covered:
             raise ReinflectError(f"{dev_path}:{covered[0]}: no target form in a dev file")
@@ -226,10 +231,10 @@ class Trainer:
                 self.n_hallucinated,
                 len(self.halluc),
             )
-        elif len(self.train_ex) <= FEW_PAIRS and self.dist.main:
+        elif len(self.train_ex) <= sizing.SMALL and self.dist.main:
             log.warning(
-                "only %d training pairs: on sets this small try --hallucinate 2 "
-                "(results/README.md, 'Small training sets: stem hallucination')",
+                "only %d training pairs and --hallucinate 0: on sets this small "
+                "hallucination is the default (reinflect.morph.sizing)",
                 len(self.train_ex),
             )
         self.lab_stream = data.BatchStream(
@@ -254,6 +259,11 @@ class Trainer:
         self.best_step = 0
         self.bad_checks = 0
         self.elapsed = 0.0
+
+    def sized(self, run: config.MorphRunConfig) -> config.MorphRunConfig:
+        """``run`` with this trainer's model and training configs: what the
+        training set's size chose filled in (what ``config.toml`` keeps)."""
+        return dataclasses.replace(run, model=self.mcfg, train=self.tcfg)
 
     def _hallucination_bases(self, idx=None) -> list[int]:
         """The real pair behind each hallucinated index (``idx``: all of them)."""
