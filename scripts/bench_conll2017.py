@@ -25,6 +25,7 @@ import argparse
 import csv
 import json
 import multiprocessing
+import subprocess
 import time
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def reference(path: Path = REFERENCE) -> dict[str, dict[str, float]]:
             r["language"]: {k: float(v) for k, v in r.items() if k != "language" and v}
             for r in rows
         }
+
+
+def source_state() -> dict:
+    """The commit the sweep runs and whether the tree has uncommitted changes."""
+    here = Path(__file__).resolve().parents[1]
+
+    def git(*args):
+        out = subprocess.run(["git", *args], cwd=here, capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(status)}
 
 
 def languages(data_dir: Path | None) -> list[str]:
@@ -237,6 +250,15 @@ def main() -> None:
             raise SystemExit(
                 f"{started[0]} exists: pass --resume to continue the sweep, or another --tag"
             )
+    code = source_state()
+    if code["dirty"]:
+        # Each run is a fresh process that imports the package from disk: an edit
+        # made while the sweep runs would reach the runs after it.
+        print(
+            "warning: the working tree has uncommitted changes; run sweeps from a "
+            "clone of a commit (git clone . /tmp/bench && cd /tmp/bench)",
+            flush=True,
+        )
     ref = reference()
     rows = []
     with multiprocessing.get_context("spawn").Pool(a.jobs, maxtasksperchild=1) as pool:
@@ -250,6 +272,7 @@ def main() -> None:
             )
     result = {
         "machine": train.machine(),
+        "code": code,
         "settings": vars(a),
         "results": rows,
         "table": table(rows, ref),
