@@ -30,6 +30,18 @@ def test_unknown_characters():
     assert no_space.unknown_chars("go play") == {" "}
 
 
+def test_copy_ids_give_unknown_characters_ids_past_the_vocabulary():
+    v = vocab.Vocab.build(WORDS)
+    V = len(v)
+    ids, unknown = v.copy_ids("QQxpla")  # a run of unknowns, one repeated
+    assert unknown == ["Q", "x"] and ids[:3] == [V, V, V + 1] and ids[3:] == v.encode("pla")
+    assert v.encode("QQxpla")[:3] == [vocab.UNK] * 3  # one id per character
+    # A copy brings them back: decode reads ids past V from the source word.
+    assert v.decode([*ids, *v.encode("ys"), vocab.EOS], "QQxpla") == "QQxplays"
+    assert v.decode([v.encode("p")[0], V + 1, V], "QQxpla") == "pxQ"
+    assert v.copy_ids("plays") == (v.encode("plays"), [])
+
+
 alphabet = st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
 
 

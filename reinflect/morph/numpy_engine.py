@@ -27,7 +27,7 @@ import numpy as np
 from reinflect import config
 from reinflect.errors import ReinflectError
 from reinflect.morph import checkpoint, predict, tags, vocab
-from reinflect.morph.vocab import BOS, EOS, PAD, UNK
+from reinflect.morph.vocab import BOS, EOS, PAD
 
 TINY = 1e-30  # as reinflect.morph.model.TINY: the least probability of a copying decoder
 
@@ -124,7 +124,10 @@ class NumpyReinflector(predict.Predictor):
             meta.get("rerank")
         )
         w = weights
-        self._emb_in = w["embed.weight"] @ w["gru_emb.weight"].T  # V x 3D
+        # Each character's GRU input share, (V + 1) x 3D; the last row, zero, is a
+        # dropped input (as the torch model's table).
+        emb_in = w["embed.weight"] @ w["gru_emb.weight"].T
+        self._emb_in = np.vstack([emb_in, np.zeros((1, emb_in.shape[1]), emb_in.dtype)])
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NumpyReinflector:
@@ -212,10 +215,9 @@ class NumpyReinflector(predict.Predictor):
             ctx.append(src)
         c = np.concatenate(ctx, axis=1)
         # A copied unknown character (an id past the vocabulary) is read as a
-        # dropped input (zeros), as word dropout trains the decoder to read.
-        known = tokens < len(self._emb_in)
-        emb = self._emb_in[np.where(known, tokens, UNK)] * known[:, None]
-        gi = emb + s["z_in"] + c @ w["gru_ctx.weight"].T
+        # dropped input, the table's zero row, as word dropout trains it to be.
+        gi = self._emb_in[np.minimum(tokens, len(self._emb_in) - 1)]
+        gi = gi + s["z_in"] + c @ w["gru_ctx.weight"].T
         h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
         if source and not before:  # keyed by the new state, output layer only
             src, a = self._source_context(s, h)
@@ -276,8 +278,7 @@ class NumpyReinflector(predict.Predictor):
         for word, bundle in zip(words, bundles, strict=True):
             start = self._start(word, self.schema.encode(bundle))
             hyps = self._beam(start, beam, max_length)[:nbest]
-            unknown = self.vocab.copy_ids(word)[1]  # what a copy may bring through
-            results.append([(self.vocab.decode(ids, unknown), s) for ids, s in hyps])
+            results.append([(self.vocab.decode(ids, word), s) for ids, s in hyps])
         return results
 
     def roundtrip_log_probs(self, sources: list[str], forms: list[str]) -> list[float]:

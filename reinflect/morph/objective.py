@@ -86,11 +86,11 @@ def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extr
         # The four reconstructions' sources: x_s, x_t (the transductions), then
         # x_s, x_t again (the self-reconstructions, and the unlabeled words after).
         auto = no_source(mask) if model.cfg.copy else mask
-        copy_ids = [batch.get("source_copy", src), batch.get("target_copy", tgt)] + words[2:]
+        copy_ids = _stack_rows([batch.get("source_copy", src), batch.get("target_copy", tgt)], PAD)
         rows["source"] = (
             torch.cat([states[: 2 * B]] * 2),
             torch.cat([mask[: 2 * B], auto[: 2 * B]]),
-            torch.cat([_stack_rows(copy_ids, PAD)[: 2 * B], ids[: 2 * B]]),
+            torch.cat([_pad_to(copy_ids, ids.shape[1], PAD), ids[: 2 * B]]),
         )
         rows["extra_source"] = (states[2 * B :], auto[2 * B :], ids[2 * B :])
     return rows

@@ -33,19 +33,17 @@ class TorchPredictor(predict.Predictor):
         results: list[list[tuple[str, float]]] = [[] for _ in words]
         for idx in data.sorted_batches([len(w) for w in words], batch_size):
             state = self.start([words[i] for i in idx], [bundles[i] for i in idx])
-            # The characters a copying decoder may bring through unseen (ids past V).
-            unknown = [self.vocab.copy_ids(words[i])[1] for i in idx]
             if beam == 1:
                 toks, scores = decoding.greedy(self.decoder, state, max_length=max_length)
                 for j, i in enumerate(idx):
-                    form = self.vocab.decode(toks[j].tolist(), unknown[j])
+                    form = self.vocab.decode(toks[j].tolist(), words[i])
                     results[i] = [(form, float(scores[j]))]
             else:
                 hyps = decoding.beam_search(
                     self.decoder, state, beam=beam, max_length=max_length, nbest=nbest
                 )
                 for j, i in enumerate(idx):
-                    results[i] = [(self.vocab.decode(ids, unknown[j]), s) for ids, s in hyps[j]]
+                    results[i] = [(self.vocab.decode(ids, words[i]), s) for ids, s in hyps[j]]
         return results
 
 

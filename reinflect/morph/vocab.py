@@ -9,7 +9,7 @@ decoding). Ids 0-3 are reserved: PAD, UNK, BOS, EOS.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 
@@ -70,17 +70,19 @@ class Vocab:
             return ids
         return [self.sp.piece_to_id("▁" if c == " " else c) for c in word]
 
-    def decode(self, ids: Iterable[int], unknown: Sequence[str] = ()) -> str:
+    def decode(self, ids: Iterable[int], source: str = "") -> str:
         """Ids back to a word; stops at EOS, skips PAD and BOS. Ids past the
-        vocabulary are copied characters: ``len(self) + k`` is ``unknown[k]``
-        (see :meth:`copy_ids`)."""
+        vocabulary are characters a copy brought from ``source``: ``len(self) + k``
+        is its k-th distinct unknown character (see :meth:`copy_ids`)."""
         V = len(self)
-        out, run = [], []
+        out, run, unknown = [], [], None
         for i in ids:
             i = int(i)
             if i == EOS:
                 break
             if i >= V:
+                if unknown is None:
+                    unknown = self.copy_ids(source)[1]
                 out += [self.sp.decode(run), unknown[i - V]]
                 run = []
             elif i not in (PAD, BOS):
@@ -94,7 +96,7 @@ class Vocab:
         ids = self.encode(word)
         if UNK not in ids:
             return ids, []
-        unknown = list(dict.fromkeys(c for c in word if c in self.unknown_chars(word)))
+        unknown = list(dict.fromkeys(c for c, i in zip(word, ids, strict=True) if i == UNK))
         V = len(self)
         return [V + unknown.index(c) if i == UNK else i for c, i in zip(word, ids, strict=True)], (
             unknown
