@@ -315,7 +315,18 @@ MORPH_OPTIONS: dict[str, tuple[str, ...]] = {
     **{n: ("data", n) for n in ("format", "unlabeled", "skip_bad_lines")},
     **{
         n: ("model", n)
-        for n in ("source_attention", "source_attention_style", "copy", "word_dropout", "dropout")
+        for n in (
+            "source_attention",
+            "source_attention_style",
+            "copy",
+            "word_dropout",
+            "dropout",
+            "char_embedding",
+            "encoder_hidden",
+            "decoder_hidden",
+            "latent",
+            "tag_embedding",
+        )
     },
     **{
         n: ("train", n)
