@@ -2,6 +2,7 @@
 used when it belongs to the checkpoint beside it, and keeps torch unimported."""
 
 import json
+import logging
 import math
 import subprocess
 import sys
@@ -360,6 +361,20 @@ def test_both_engines_agree_on_random_weights(tmp_path, options):
     assert full.roundtrip_log_probs(words, forms) == pytest.approx(
         light.roundtrip_log_probs(words, forms), abs=1e-4
     )
+
+
+@pytest.mark.parametrize("engine", ["torch", "numpy"])
+def test_only_the_words_asked_about_warn_of_unseen_characters(tmp_path, engine, caplog):
+    """A copying model's hypotheses carry the source's unseen characters; scoring
+    them for reranking must not warn again (it named hundreds of garbled forms)."""
+    run = _random_model(tmp_path, GRID[-1], seed=3)
+    r = predict.load(run, engine=engine)
+    bundle = tags.parse(RANDOM_TAGS[0])
+    with caplog.at_level(logging.WARNING):
+        r.scored_beams(["kitapQ"], [bundle], beam=4, roundtrip=True)
+        r.hypothesis_scores(["kitapQ"] * 2, ["Zkitap", "evQQ"], [bundle] * 2, roundtrip=True)
+    said = [rec.getMessage() for rec in caplog.records if "not seen in training" in rec.message]
+    assert said == ["characters 'Q' of 'kitapQ' were not seen in training"]
 
 
 def test_the_engines_floor_copy_probabilities_alike():

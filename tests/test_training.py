@@ -527,3 +527,24 @@ def test_large_sets_keep_copy_and_hallucination_off():
 def test_hallucinate_must_not_be_negative():
     with pytest.raises(ReinflectError, match="--hallucinate must be >= 0"):
         config.MorphTrainConfig(hallucinate=-1)
+
+
+def test_dev_words_with_unseen_characters_are_warned_of_once_per_run(tmp_path, caplog):
+    """Every dev check and the reranking's beam decode dev again; a word with a
+    character training never saw is named once, not at every check."""
+    train_f, _ = _files(tmp_path / "data")
+    dev_f = write_rows(tmp_path / "data" / "odd-dev", [("plæys", "V;PST", "plæyed"), *TOY[:3]])
+    t = morph_train.Trainer(
+        train_path=train_f,
+        dev_path=dev_f,
+        out_dir=tmp_path / "run",
+        model_cfg=config.MorphModelConfig(**SMALL, copy=False),
+        train_cfg=config.MorphTrainConfig(
+            batch_size=8, max_steps=6, eval_every=2, wordfreq_words=0, hallucinate=0.0
+        ),
+        progress=False,
+    )
+    with caplog.at_level("WARNING", logger="reinflect"):
+        t.fit()
+    assert caplog.text.count("not seen in training") == 1, caplog.text
+    assert "characters 'æ' of 'plæys' were not seen in training" in caplog.text

@@ -54,6 +54,9 @@ class Predictor:
 
     #: set on an ensemble's members: the ensemble warns of unseen characters
     quiet_unknown = False
+    #: the words already warned of (:meth:`warn_unknown`); predictors given one
+    #: set (training's dev checks) warn of each word once between them
+    warned: set[str] | None = None
 
     vocab: vocab.Vocab
     schema: tags.Schema
@@ -212,7 +215,9 @@ class Predictor:
         ensemble's members leave it to the ensemble (``quiet_unknown``)."""
         if self.quiet_unknown:
             return
-        warned = self.__dict__.setdefault("_warned_words", set())
+        if self.warned is None:
+            self.warned = set()
+        warned = self.warned
         new = [w for w in dict.fromkeys(words) if w not in warned and self.vocab.unknown_chars(w)]
         if not new:
             return

@@ -70,10 +70,13 @@ class Reinflector(TorchPredictor):
 
     # -- helpers ---------------------------------------------------------------
 
-    def _encode_words(self, words: list[str]):
+    def _encode_words(self, words: list[str], *, warn: bool = True):
         """(states, mask_log, summary) of the encoder and the source for the
-        decoder: ``(states, mask_log, copy ids)`` or None without source attention."""
-        self.warn_unknown(words)
+        decoder: ``(states, mask_log, copy ids)`` or None without source attention.
+        ``warn``: warn of characters unseen in training (not for the model's own
+        hypotheses, scored for reranking)."""
+        if warn:
+            self.warn_unknown(words)
         ids, lengths = data.pad(self.vocab.encode_batch(words), eos=False)
         ids, lengths = ids.to(self.device), lengths.to(self.device)
         states, mask, h = self.model.encode(ids, lengths)
@@ -122,13 +125,13 @@ class Reinflector(TorchPredictor):
         classes = {}  # each source's most probable tag per dimension
         unique = [] if sources is None else list(dict.fromkeys(sources))
         for idx in data.sorted_batches([len(w) for w in unique], batch_size):
-            h = self._encode_words([unique[i] for i in idx])[2]
+            h = self._encode_words([unique[i] for i in idx], warn=False)[2]
             best = torch.stack([lg.argmax(-1) for lg in self.model.tag_logits(h)], dim=1)
             classes |= dict(zip((unique[i] for i in idx), best, strict=True))
         keep = [i for i, f in enumerate(forms) if f]
         for idx in data.sorted_batches([len(forms[i]) for i in keep], batch_size):
             rows = [keep[j] for j in idx]
-            *_, h, source = self._encode_words([forms[i] for i in rows])
+            *_, h, source = self._encode_words([forms[i] for i in rows], warn=False)
             if enc is not None:
                 y = torch.tensor([enc[i] for i in rows], device=self.device)
                 q = sum(

@@ -160,6 +160,7 @@ class Trainer:
         dev_path = unlabeled.refuse_test(dev_path)
         self.train_ex = read_training(self.train_paths, fmt, skip_bad=skip_bad_lines)
         self.dev_ex = formats.read(dev_path, fmt, skip_bad=skip_bad_lines)
+        self.warned: set[str] = set()  # dev words warned of unseen characters
         # The defaults left to the training set's size, and what they came to.
         self.mcfg, self.tcfg, self.chosen = sizing.choose(self.mcfg, self.tcfg, len(self.train_ex))
         for line in self.chosen if self.dist.main else ():
@@ -386,6 +387,7 @@ class Trainer:
         model = self.kept_model if model is None else model
         model.eval()
         r = torch_engine.Reinflector(model, self.vocab, self.schema, self.device)
+        r.warned = self.warned  # each dev word's unseen characters once per run
         preds = r.inflect([e.source for e in self.dev_ex], self.dev_bundles, beam=1)
         correct = sum(p[0][0] == e.target for p, e in zip(preds, self.dev_ex, strict=True))
         model.train()
@@ -399,6 +401,7 @@ class Trainer:
             return None
         payload = morph_checkpoint.load(path)
         r = torch_engine.Reinflector.from_payload(payload, self.device)
+        r.warned = self.warned
         payload["rerank"] = r.tune_rerank(
             [e.source for e in self.dev_ex],
             self.dev_bundles,
