@@ -99,7 +99,8 @@ def test_cli_rejects_bad_options(tmp_path):
     result = runner.invoke(cli.app, ["mnist", "train", "--hidden", "big", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--hidden must be comma-separated integers" in result.stderr
     result = runner.invoke(cli.app, ["mnist", "train", "--labels", "15", "--out", str(tmp_path)])
-    assert result.exit_code != 0
+    assert result.exit_code == 1, result.output
+    assert "--labels must be a multiple of 10 (equal per class), got 15" in result.stderr
     result = runner.invoke(cli.app, ["mnist", "evaluate", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and "no checkpoint at" in result.stderr
 

@@ -195,6 +195,8 @@ def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monk
     t.fit()
     assert "non-finite loss at step 2" in caplog.text
     assert all(torch.isfinite(p).all() for p in t.model.parameters())
+    # the NaN batch was skipped, not applied: Adam took 3 steps in 4 updates
+    assert {int(s["step"]) for s in t.opt.state.values()} == {3}
 
     monkeypatch.setattr(morph_train.objective, "semi", real)
     t = _trainer(tmp_path, "always", max_steps=3)
@@ -240,8 +242,12 @@ def test_device_choice_is_checked():
 
 def test_bf16_autocast_trains_on_cpu(tmp_path):
     t = _trainer(tmp_path, "bf16", precision="bf16", max_steps=2, eval_every=2)
+    before = [p.detach().clone() for p in t.model.parameters()]
     summary = t.fit()
     assert summary["steps"] == 2 and all(torch.isfinite(p).all() for p in t.model.parameters())
+    # autocast computes in bf16 but updates the fp32 weights themselves
+    assert all(p.dtype == torch.float32 for p in t.model.parameters())
+    assert any(not torch.equal(a, p) for a, p in zip(before, t.model.parameters(), strict=True))
 
 
 # -- data parallelism -------------------------------------------------------------
