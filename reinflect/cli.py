@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -89,6 +90,9 @@ class Estimator(str, Enum):
 
 
 MNIST = config.MnistConfig()  # the defaults of `reinflect mnist train`
+OVERWRITE = typer.Option(
+    "--overwrite", help="Train into an --out that already holds a run, replacing it."
+)
 MNIST_MODEL, MNIST_ACTIVATION = Model(MNIST.model), Activation(MNIST.activation)
 MNIST_ESTIMATOR, MNIST_HIDDEN = Estimator(MNIST.estimator), ",".join(map(str, MNIST.hidden))
 
@@ -142,10 +146,14 @@ def mnist_train(
         Path | None, typer.Option(help="Folder with the data files (else REINFLECT_DATA_MIRROR).")
     ] = None,
     plots: Annotated[bool, typer.Option(help="Save PNG pictures.")] = True,
+    overwrite: Annotated[bool, OVERWRITE] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Train M1 or M2; the best validation checkpoint is tested and pictured."""
+    from reinflect import train as training
     from reinflect.mnist import train
+
+    _guard(training.refuse_existing_run, out, overwrite=overwrite)
 
     try:
         sizes = tuple(int(h) for h in hidden.split(","))
@@ -479,6 +487,7 @@ def morph_train(
         str, typer.Option(help="auto (bf16 autocast on CUDA, fp32 on CPU), fp32 or bf16.")
     ] = _default("precision"),
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
+    overwrite: Annotated[bool, OVERWRITE] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     skip_bad_lines: Annotated[bool, SKIP_BAD] = _default("skip_bad_lines"),
 ) -> None:
@@ -512,6 +521,9 @@ def morph_train(
     if print_config:
         typer.echo(config.to_toml(run_cfg), nl=False)
         return
+    from reinflect import train as training
+
+    _guard(training.refuse_existing_run, out, resume=resume, overwrite=overwrite)
     train_files, dev_file = _guard(data.files)
     _train_run(run_cfg, train_files, dev_file, out=out, resume=resume, progress=progress)
 
@@ -579,6 +591,16 @@ def _predictor(models: list[Path] | None, *, engine: str = "torch"):
     return _guard(predict.load, models or [DEFAULT_MODEL], engine=engine)
 
 
+def _writable_output(path: Path, flag: str, inputs: dict[str, Path]) -> None:
+    """Refuse an output that is a folder or one of the inputs (it would be lost)."""
+    if path.is_dir():
+        raise _fail(f"{flag} {path}: is a folder; give a file name", 2)
+    for name, given in inputs.items():
+        same = path.exists() and given.exists() and os.path.samefile(path, given)
+        if same or path.resolve() == given.resolve():
+            raise _fail(f"{flag} {path} is the {name} file; it would be overwritten", 2)
+
+
 @app.command("predict")
 def morph_predict(
     word: Annotated[str | None, typer.Argument(help="The source word form.")] = None,
@@ -608,6 +630,7 @@ def morph_predict(
             raise _fail("--input needs --output", 2)
         if word is not None or tags_ is not None:
             raise _fail("give WORD and --tags, or --input FILE --output FILE, not both", 2)
+        _writable_output(output, "--output", {"--input": input_})
         r = _predictor(model)
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
         detected = _fmt(fmt) or formats.detect(input_)
@@ -672,6 +695,8 @@ def morph_evaluate(
         raise _fail("give --gold FILE or --dataset NAME --lang L", 2)
     if dataset is not None:
         gold = _dataset_files(dataset, lang, task, setting)[1]
+    if predictions is not None:
+        _writable_output(predictions, "--predictions", {"--gold": gold})
     r = _predictor(model)
     result = _guard(
         predict.evaluate,

@@ -30,6 +30,24 @@ def machine() -> dict:
     }
 
 
+# What a training run writes into its folder; a second run there would replace it.
+RUN_FILES = ("model.pt", "model.npz", "last.pt", "metrics.jsonl", "summary.json")
+
+
+def refuse_existing_run(out: Path, *, resume: bool = False, overwrite: bool = False) -> None:
+    """Refuse to train into ``out`` where a run already is, unless it is to be
+    continued (``resume``) or replaced (``overwrite``)."""
+    if resume or overwrite or not Path(out).is_dir():
+        return
+    there = [name for name in RUN_FILES if (Path(out) / name).exists()]
+    if there:
+        again = "--resume to continue it, " if "last.pt" in there else ""
+        raise ReinflectError(
+            f"{out} already holds a run ({', '.join(there)}): give {again}--overwrite to "
+            "replace it, or another --out"
+        )
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, and torch (CPU and CUDA) so a CPU run is reproducible."""
     random.seed(seed)

@@ -192,3 +192,48 @@ def test_a_failed_write_keeps_the_previous_output(monkeypatch, capsys, tmp_path,
     monkeypatch.undo()
     assert code == 1 and one_line(err) == f"error: No space left on device: {out}"
     assert out.read_text() == "previous results\n"
+
+
+def test_a_second_train_into_a_finished_run_is_refused_and_nothing_is_lost(
+    model_dir, monkeypatch, capsys
+):
+    before = {p.name: p.read_bytes() for p in model_dir.iterdir() if p.is_file()}
+    toy = model_dir.parent
+    args = ["train", "--train", toy / "toy-train", "--dev", toy / "toy-dev", "--out", model_dir]
+    code, _, err = call(monkeypatch, capsys, *args, "--max-steps", "1", "--no-progress")
+    line = one_line(err)
+    assert code == 1 and f"error: {model_dir} already holds a run (model.pt" in line
+    assert "give --resume to continue it, --overwrite to replace it, or another --out" in line
+    assert {p.name: p.read_bytes() for p in model_dir.iterdir() if p.is_file()} == before
+
+
+def test_overwrite_replaces_a_finished_run(tmp_path, monkeypatch, capsys):
+    train_f, dev_f = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:3])
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", tmp_path / "r", "--no-progress"]
+    small = ["--supervised-only", "--max-steps", "2", "--eval-every", "2"]
+    assert call(monkeypatch, capsys, *args, *small)[0] in (0, None)
+    assert call(monkeypatch, capsys, *args, *small)[0] == 1
+    assert call(monkeypatch, capsys, *args, *small, "--overwrite")[0] in (0, None)
+    records = morph_train.train.MetricsLog.read(tmp_path / "r" / "metrics.jsonl")
+    assert [r["step"] for r in records] == [2]  # the second run's log, not both appended
+
+
+def test_an_output_that_is_an_input_or_a_folder_is_refused(
+    model_dir, tmp_path, monkeypatch, capsys
+):
+    rows = _write(tmp_path / "rows", PAIRS[:3])
+    before = rows.read_bytes()
+    predict = ["predict", "--model", model_dir, "--input", rows, "--output"]
+    code, _, err = call(monkeypatch, capsys, *predict, rows)
+    assert code == 2 and one_line(err) == (
+        f"error: --output {rows} is the --input file; it would be overwritten"
+    )
+    assert rows.read_bytes() == before
+    code, _, err = call(monkeypatch, capsys, *predict, tmp_path)
+    assert (
+        code == 2 and one_line(err) == f"error: --output {tmp_path}: is a folder; give a file name"
+    )
+    evaluate = ["evaluate", "--model", model_dir, "--gold", rows, "--predictions", rows]
+    code, _, err = call(monkeypatch, capsys, *evaluate)
+    assert code == 2 and "is the --gold file; it would be overwritten" in one_line(err)
+    assert rows.read_bytes() == before
