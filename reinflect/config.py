@@ -221,8 +221,23 @@ class MorphTrainConfig:
             )
         if not 0.0 <= self.average < 1.0:
             raise ReinflectError(f"--average must be in [0, 1) (0: off), got {self.average}")
-        if self.eval_every is not None and self.eval_every < 1:
-            raise ReinflectError(f"--eval-every must be >= 1, got {self.eval_every}")
+        for flag, value in (
+            ("--batch-size", self.batch_size),
+            ("--unlabeled-batch", self.unlabeled_batch),
+            ("--eval-every", self.eval_every),
+            ("--max-steps", self.max_steps),
+            ("--patience", self.patience),
+            ("--max-length", self.max_length),
+        ):
+            if value is not None and not (isinstance(value, int) and value >= 1):
+                raise ReinflectError(f"{flag} must be a whole number >= 1, got {value!r}")
+        for flag, value in (
+            ("--minutes", self.max_minutes),
+            ("--lr", self.lr),
+            ("--clip", self.clip),
+        ):
+            if value is not None and not value > 0.0:
+                raise ReinflectError(f"{flag} must be > 0, got {value}")
         if self.hallucinate is not None and not self.hallucinate >= 0.0:
             raise ReinflectError(f"--hallucinate must be >= 0 (0: off), got {self.hallucinate}")
 

@@ -237,3 +237,23 @@ def test_an_output_that_is_an_input_or_a_folder_is_refused(
     code, _, err = call(monkeypatch, capsys, *evaluate)
     assert code == 2 and "is the --gold file; it would be overwritten" in one_line(err)
     assert rows.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--batch-size", "0"], "--batch-size must be a whole number >= 1, got 0"),
+        (["--batch-size", "-5"], "--batch-size must be a whole number >= 1, got -5"),
+        (["--eval-every", "0"], "--eval-every must be a whole number >= 1, got 0"),
+        (["--max-steps", "0"], "--max-steps must be a whole number >= 1, got 0"),
+        (["--minutes", "-1"], "--minutes must be > 0, got -1.0"),
+        (["--lr", "-1"], "--lr must be > 0, got -1.0"),
+    ],
+)
+def test_training_options_out_of_range_are_named(tmp_path, monkeypatch, capsys, option, message):
+    train_f, dev_f = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:3])
+    out = tmp_path / "r"
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", out, "--no-progress", *option]
+    code, _, err = call(monkeypatch, capsys, *args)
+    assert code == 1 and one_line(err) == f"error: {message}"
+    assert not out.exists()  # nothing written, no model claimed
