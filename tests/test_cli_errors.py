@@ -9,6 +9,7 @@ import torch
 from helpers import TOY, write_rows
 
 from reinflect import checkpoint, cli, config
+from reinflect.morph import formats
 from reinflect.morph import train as morph_train
 
 PAIRS = [TOY[i] for i in (0, 3, 4, 7, 8, 11, 13, 16)]
@@ -257,3 +258,31 @@ def test_training_options_out_of_range_are_named(tmp_path, monkeypatch, capsys, 
     code, _, err = call(monkeypatch, capsys, *args)
     assert code == 1 and one_line(err) == f"error: {message}"
     assert not out.exists()  # nothing written, no model claimed
+
+
+def test_skip_bad_lines_reaches_the_unlabeled_words_and_a_bom_is_not_a_character(
+    tmp_path, monkeypatch, capsys
+):
+    rows = ["\t".join(r) for r in PAIRS]
+    rows[6] = "a\tb\tc\td\te"  # line 7: five columns
+    train_f = tmp_path / "t-train"
+    train_f.write_text("\ufeff" + "\n".join(rows) + "\n", encoding="utf-8")
+    dev_f = _write(tmp_path / "t-dev", PAIRS[:3])
+    out = tmp_path / "r"
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", out, "--no-progress"]
+    small = ["--max-steps", "2", "--eval-every", "2", "--wordfreq-words", "0"]
+    code, _, err = call(monkeypatch, capsys, *args, *small)
+    assert code == 1 and f"{train_f}:7:" in one_line(err) and "--skip-bad-lines" in err
+    code, _, err = call(monkeypatch, capsys, *args, *small, "--skip-bad-lines")
+    assert code in (0, None), err
+    assert "\ufeff" not in str(checkpoint.load(out / "model.pt")["vocab"])
+    assert formats.read(train_f, skip_bad=True)[0].source == PAIRS[0][0]
+
+
+def test_a_folder_given_as_a_data_file_is_named_as_a_folder(tmp_path, monkeypatch, capsys):
+    dev_f = _write(tmp_path / "t-dev", PAIRS[:3])
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    args = ["train", "--train", folder, "--dev", dev_f, "--out", tmp_path / "r"]
+    code, _, err = call(monkeypatch, capsys, *args, "--no-progress")
+    assert code == 1 and one_line(err) == f"error: {folder}: is a folder, not a data file"

@@ -89,10 +89,12 @@ def detect(path: str | os.PathLike, lines: list[str] | None = None) -> str:
 
 def _read_lines(path: str | os.PathLike) -> list[str]:
     p = Path(path)
+    if p.is_dir():
+        raise ReinflectError(f"{p}: is a folder, not a data file")
     if not p.is_file():
         raise ReinflectError(f"{p}: no such file")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a byte-order mark is not a character
     except UnicodeDecodeError as e:
         line = p.read_bytes()[: e.start].count(b"\n") + 1
         raise ReinflectError(f"{p}:{line}: not UTF-8 ({e.reason} at byte {e.start})") from None

@@ -188,6 +188,7 @@ class Trainer:
                 lang=self.lang,
                 wordfreq_n=self.tcfg.wordfreq_words,
                 user_list=unlabeled_path,
+                skip_bad=skip_bad_lines,
             )
         self.train_ds = data.labeled_dataset(self.train_ex, self.vocab, self.schema, where=where)
         self.unl_ds = (

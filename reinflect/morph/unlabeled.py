@@ -41,11 +41,12 @@ def refuse_test(path: str | Path) -> Path:
     return p
 
 
-def words_from_files(paths: Iterable[str | Path]) -> list[str]:
-    """Every word form (sources and targets) of labeled files, any format."""
+def words_from_files(paths: Iterable[str | Path], *, skip_bad: bool = False) -> list[str]:
+    """Every word form (sources and targets) of labeled files, any format
+    (``skip_bad``: malformed rows left out, as :func:`formats.read` does)."""
     out = []
     for p in paths:
-        for ex in formats.read(refuse_test(p)):
+        for ex in formats.read(refuse_test(p), skip_bad=skip_bad):
             out.append(ex.source)
             if ex.target:
                 out.append(ex.target)
@@ -90,8 +91,10 @@ def wordfreq_words(lang: str | None, n: int) -> list[str]:
 
 def read_word_list(path: str | Path) -> list[str]:
     p = refuse_test(path)
+    if p.is_dir():
+        raise ReinflectError(f"{p}: is a folder, not a word list")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a byte-order mark is not a character
     except FileNotFoundError:
         raise ReinflectError(f"{p}: no such file") from None
     except UnicodeDecodeError as e:
@@ -106,10 +109,11 @@ def pool(
     lang: str | None = None,
     wordfreq_n: int = 0,
     user_list: str | Path | None = None,
+    skip_bad: bool = False,
 ) -> tuple[list[str], dict[str, int]]:
     """The deduplicated unlabeled words over ``charset``, and counts per source."""
     sources = {
-        "files": words_from_files(files),
+        "files": words_from_files(files, skip_bad=skip_bad),
         "wordfreq": wordfreq_words(lang, wordfreq_n),
         "user": read_word_list(user_list) if user_list else [],
     }
