@@ -286,3 +286,23 @@ def test_a_folder_given_as_a_data_file_is_named_as_a_folder(tmp_path, monkeypatc
     args = ["train", "--train", folder, "--dev", dev_f, "--out", tmp_path / "r"]
     code, _, err = call(monkeypatch, capsys, *args, "--no-progress")
     assert code == 1 and one_line(err) == f"error: {folder}: is a folder, not a data file"
+
+
+def test_dev_tags_of_another_style_are_refused_and_odd_dev_files_warned_of(
+    tmp_path, monkeypatch, capsys
+):
+    old_style = [(s, "pos=V,tense=PST", t) for s, _, t in PAIRS]
+    train_f = _write(tmp_path / "t-train", old_style)
+    unimorph_dev = _write(tmp_path / "u-dev", PAIRS[:3])
+    small = ["--no-progress", "--supervised-only", "--max-steps", "2", "--eval-every", "2"]
+    args = ["train", "--train", train_f, "--out", tmp_path / "r", *small]
+    code, _, err = call(monkeypatch, capsys, *args, "--dev", unimorph_dev)
+    line = one_line(err)
+    assert code == 1 and f"error: {unimorph_dev}:1: tags 'V;PST' are not in the style" in line
+    assert "give files of one format" in line and not (tmp_path / "r").exists()
+    typo_dev = _write(tmp_path / "x-dev", [("walk", "pos=V,tense=XXX", "walked")])
+    code, _, err = call(monkeypatch, capsys, *args, "--dev", typo_dev)
+    assert code in (0, None)
+    assert f"{typo_dev}: tag values training never has: tense=XXX (line 1)" in err
+    code, _, err = call(monkeypatch, capsys, *args, "--dev", train_f, "--overwrite")
+    assert code in (0, None) and f"{train_f} is the training file too" in err

@@ -78,6 +78,47 @@ def read_training(paths, fmt: str | None = None, *, skip_bad: bool = False):
     return out
 
 
+def check_dev(train_ex, dev_ex, train_paths, dev_path, *, warn: bool = True) -> None:
+    """Refuse a dev file whose tags are of the other style than training's
+    (``pos=V,...`` against ``V;...``: the schema would have both); warn of a dev
+    file that is a training file, and of tag values training never has (a
+    typo, or classes the model cannot learn)."""
+    where = ", ".join(str(p) for p in train_paths)
+    styles: dict[bool, formats.Example] = {}  # the first row of each style
+    for e in train_ex:
+        styles.setdefault("=" in e.target_tags, e)
+    dev_styles: dict[bool, formats.Example] = {}
+    for e in dev_ex:
+        dev_styles.setdefault("=" in e.target_tags, e)
+    for style, e in dev_styles.items():
+        if style not in styles:
+            other = styles[not style]
+            raise ReinflectError(
+                f"{dev_path}:{e.line}: tags {e.target_tags!r} are not in the style of the "
+                f"training file's ({other.target_tags!r}, {where}); give files of one format"
+            )
+    if not warn:
+        return
+    if any(Path(dev_path).resolve() == Path(p).resolve() for p in train_paths):
+        log.warning(
+            "%s is the training file too: dev accuracy will not say how it generalises", dev_path
+        )
+    seen = {(d, v) for e in train_ex for d, v in tags.parse(e.target_tags).items()}
+    unseen: dict[tuple[str, str], int] = {}
+    for e in dev_ex:
+        for d, v in tags.parse(e.target_tags).items():
+            if (d, v) not in seen:
+                unseen.setdefault((d, v), e.line)
+    if unseen:
+        shown = ", ".join(f"{d}={v} (line {n})" for (d, v), n in list(unseen.items())[:5])
+        log.warning(
+            "%s: tag values training never has: %s%s; their words cannot be learned",
+            dev_path,
+            shown,
+            f" and {len(unseen) - 5} more" if len(unseen) > 5 else "",
+        )
+
+
 MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
 
 
@@ -168,6 +209,7 @@ class Trainer:
         covered = [e.line for e in self.dev_ex if e.target is None]
         if covered:
             raise ReinflectError(f"{dev_path}:{covered[0]}: no target form in a dev file")
+        check_dev(self.train_ex, self.dev_ex, self.train_paths, dev_path, warn=self.dist.main)
         self.schema = tags.Schema.build(
             [e.target_tags for e in self.train_ex + self.dev_ex], where=where
         )
