@@ -306,3 +306,25 @@ def test_dev_tags_of_another_style_are_refused_and_odd_dev_files_warned_of(
     assert f"{typo_dev}: tag values training never has: tense=XXX (line 1)" in err
     code, _, err = call(monkeypatch, capsys, *args, "--dev", train_f, "--overwrite")
     assert code in (0, None) and f"{train_f} is the training file too" in err
+
+
+def test_resume_with_other_batch_options_is_refused_naming_them(tmp_path, monkeypatch, capsys):
+    train_f, dev_f = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:3])
+    out = tmp_path / "r"
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", out, "--no-progress"]
+    small = ["--max-steps", "2", "--eval-every", "2", "--batch-size", "4", "--hallucinate", "0"]
+    assert call(monkeypatch, capsys, *args, *small)[0] in (0, None)
+    before = (out / "last.pt").read_bytes()
+    longer = ["--resume", "--max-steps", "4", "--eval-every", "2"]
+    code, _, err = call(
+        monkeypatch, capsys, *args, *longer, "--batch-size", "5", "--hallucinate", "1"
+    )
+    line = err.strip().splitlines()[-1]  # after what the size chose
+    assert "Traceback" not in err
+    assert code == 1 and f"error: {out / 'last.pt'}: was trained with --batch-size 4, not 5" in line
+    assert "--hallucinate 0.0, not 1.0" in line and "resume with the same options" in line
+    assert (out / "last.pt").read_bytes() == before
+    code, _, err = call(
+        monkeypatch, capsys, *args, *longer, "--batch-size", "4", "--hallucinate", "0"
+    )
+    assert code in (0, None), err

@@ -120,6 +120,8 @@ def check_dev(train_ex, dev_ex, train_paths, dev_path, *, warn: bool = True) -> 
 
 
 MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
+# MorphTrainConfig fields that shape the batches: --resume keeps them.
+STREAM_OPTIONS = ("batch_size", "unlabeled_batch", "hallucinate", "seed", "match_unlabeled_lengths")
 
 
 def _collate(ds, idx: list[int], device) -> dict[str, torch.Tensor]:
@@ -400,6 +402,18 @@ class Trainer:
             raise ReinflectError(
                 f"{path}: was trained with other model options ({'; '.join(other)}); "
                 "resume with the same options"
+            )
+        # The batches are drawn from streams whose state last.pt holds: these
+        # options must stay; the budget, lr and checks may change.
+        saved, now = p.get("train_config", {}), config.to_dict(self.tcfg)
+        other = [
+            f"--{k.replace('_', '-')} {saved[k]!r}, not {now[k]!r}"
+            for k in STREAM_OPTIONS
+            if k in saved and saved[k] != now[k]
+        ]
+        if other:
+            raise ReinflectError(
+                f"{path}: was trained with {'; '.join(other)}; resume with the same options"
             )
         try:
             self.model.load_state_dict(p.get("trained_model", p["model"]))
