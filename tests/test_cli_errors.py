@@ -328,3 +328,15 @@ def test_resume_with_other_batch_options_is_refused_naming_them(tmp_path, monkey
         monkeypatch, capsys, *args, *longer, "--batch-size", "4", "--hallucinate", "0"
     )
     assert code in (0, None), err
+
+
+def test_a_huge_word_is_named_with_its_line_not_an_out_of_memory(tmp_path, monkeypatch, capsys):
+    rows = list(PAIRS)
+    rows[4] = ("x" * 1_000_000, "V;PST", "walked")
+    train_f, dev_f = _write(tmp_path / "t-train", rows), _write(tmp_path / "t-dev", PAIRS[:3])
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", tmp_path / "r", "--no-progress"]
+    code, _, err = call(monkeypatch, capsys, *args)
+    assert code == 1 and one_line(err) == (
+        f"error: {train_f}:5: a word of 1000000 characters; words may have at most "
+        f"{formats.MAX_WORD} (format unimorph-ltf) (--skip-bad-lines skips bad rows)"
+    )

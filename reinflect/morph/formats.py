@@ -145,6 +145,11 @@ def read(
     return out
 
 
+# The longest word a row may hold (the data sets' longest, an Arabic phrase, has
+# 108): a longer one is a broken file, and would take a batch's memory.
+MAX_WORD = 300
+
+
 def _parse(cols: list[str], fmt: str, path, n: int) -> Example:
     def bad(why: str) -> ReinflectError:
         return ReinflectError(f"{path}:{n}: {why} (format {fmt})")
@@ -176,6 +181,9 @@ def _parse(cols: list[str], fmt: str, path, n: int) -> Example:
         raise bad("empty target word")
     if src_tags is not None and not src_tags:
         raise bad("empty source tags")
+    for word in (src, tgt or ""):
+        if len(word) > MAX_WORD:
+            raise bad(f"a word of {len(word)} characters; words may have at most {MAX_WORD}")
     return Example(source=src, target_tags=tgt_tags, target=tgt, source_tags=src_tags, line=n)
 
 
