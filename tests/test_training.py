@@ -21,6 +21,7 @@ from helpers import SMALL, TOY, write_rows
 from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
 from reinflect.morph import data, sizing
+from reinflect.morph import model as morph_model
 from reinflect.morph import train as morph_train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,9 +209,14 @@ def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(tmp_path, monk
 
     monkeypatch.setattr(morph_train.objective, "semi", infinite)
     t.tcfg.max_steps = 20
-    with pytest.raises(ReinflectError, match="NaN or infinite for 5 batches in a row"):
+    with pytest.raises(ReinflectError, match="NaN or infinite for 5 batches in a row") as e:
         t.fit()
     assert (tmp_path / "always" / "model.pt").read_bytes() == best
+    assert "model.pt holds the best model so far" in str(e.value)
+    fresh = _trainer(tmp_path, "never", max_steps=20, eval_every=50)  # no dev check yet
+    with pytest.raises(ReinflectError, match="no model was saved") as e:
+        fresh.fit()
+    assert not (tmp_path / "never" / "model.pt").exists() and "holds" not in str(e.value)
 
 
 def test_out_of_memory_names_a_smaller_batch(tmp_path, monkeypatch):
@@ -522,12 +528,33 @@ def test_sizes_choose_copy_hallucination_and_checks_where_not_given(tmp_path, ca
 def test_large_sets_keep_copy_and_hallucination_off():
     m, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 12_800)
     assert (m.copy, m.source_attention, t.hallucinate) == (False, False, 0.0)
-    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 3
+    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 4
+    assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
+    assert "model sizes: char_embedding 300, encoder_hidden 256" in notes[1]
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
     assert (m.copy, m.source_attention, t.hallucinate) == (True, True, 2.0)
+    assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.SMALL_SIZES
     assert t.eval_every == sizing.CHECK_MIN  # 100 pairs x 3 / 64 x 4 passes < 50
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)
     assert t.eval_every == math.ceil(4 * 3000 / 64)
+
+
+def test_model_sizes_given_are_kept_and_the_rest_chosen_by_size():
+    given = config.MorphModelConfig(latent=32)
+    m, _, notes = sizing.choose(given, config.MorphTrainConfig(), 100)
+    assert m.latent == 32 and m.encoder_hidden == sizing.SMALL_SIZES["encoder_hidden"]
+    assert "latent" not in next(n for n in notes if n.startswith("model sizes"))
+    m, _, notes = sizing.choose(config.MorphModelConfig(**SMALL), config.MorphTrainConfig(), 100)
+    assert m.latent == SMALL["latent"] and not any(n.startswith("model sizes") for n in notes)
+
+
+def test_a_model_with_unchosen_sizes_is_refused_and_sizes_must_be_positive():
+    with pytest.raises(ReinflectError, match=r"model sizes not chosen \(char_embedding, "):
+        morph_model.MSVED(vocab_size=9, tag_sizes=[3], cfg=config.MorphModelConfig())
+    with pytest.raises(
+        ReinflectError, match="--encoder-hidden must be a whole number of at least 1, got 0"
+    ):
+        config.MorphModelConfig(encoder_hidden=0)
 
 
 def test_hallucinate_must_not_be_negative():

@@ -591,10 +591,16 @@ class Trainer:
                     log.warning("non-finite loss at step %d: batch skipped", self.step)
                     if bad_in_row >= MAX_BAD_BATCHES:
                         self.elapsed = start_elapsed + budget.elapsed
+                        kept = self.out / "model.pt"
+                        kept = (
+                            f"{kept} holds the best model so far"
+                            if kept.is_file()
+                            else "no model was saved (no dev check came before)"
+                        )
                         raise ReinflectError(
                             f"the loss was NaN or infinite for {bad_in_row} batches in a row "
-                            f"(last at step {self.step}); training stopped. "
-                            f"{self.out / 'model.pt'} holds the best model so far; try a lower --lr"
+                            f"(last at step {self.step}); training stopped. {kept}; "
+                            "try a lower --lr"
                         )
                 else:
                     bad_in_row = 0
