@@ -6,7 +6,9 @@ Writes are atomic (a temporary file in the same directory, fsync, then
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -18,20 +20,45 @@ from reinflect.errors import ReinflectError
 FORMAT_VERSION = 1
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> None:
-    """Call ``write(f)`` on a temporary file beside ``path``, then move it into place."""
+    """Call ``write(f)`` on a temporary file beside ``path``, then move it into
+    place, readable as the user's umask allows (as ``open`` would make it). A
+    full disk is one error naming ``path``; the temporary file is removed and
+    what ``path`` held before is untouched."""
     path = Path(path)
+    if path.is_dir():
+        raise ReinflectError(f"{path}: is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            before = "; the file there before is intact" if path.exists() else ""
+            raise ReinflectError(f"no space left on device writing {path}{before}") from None
         raise
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that writes killed midway (SIGKILL, power)
+    left in ``folder``; the ones removed."""
+    folder = Path(folder)
+    stale = sorted(folder.glob(".*.tmp")) if folder.is_dir() else []
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def sha256_of(path: str | os.PathLike) -> str:
@@ -47,7 +74,11 @@ def save(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Atomically write ``payload`` (plus the format version) to ``path``."""
     import torch
 
-    atomic_write(path, lambda f: torch.save({"format_version": FORMAT_VERSION, **payload}, f))
+    # Serialised in memory first, so a full disk is an OSError of the write
+    # (torch's own writer reports it as an opaque RuntimeError).
+    buffer = io.BytesIO()
+    torch.save({"format_version": FORMAT_VERSION, **payload}, buffer)
+    atomic_write(path, lambda f: f.write(buffer.getbuffer()))
 
 
 def load(path: str | os.PathLike, *, kind: str | None = None, map_location="cpu") -> dict[str, Any]:

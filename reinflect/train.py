@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from reinflect import checkpoint
 from reinflect.config import PRECISIONS
 from reinflect.errors import ReinflectError
 
@@ -176,11 +177,21 @@ def catch_signals():
 class MetricsLog:
     """Appends one JSON object per line to ``path`` (a run's ``metrics.jsonl``)."""
 
-    def __init__(self, path: str | os.PathLike, *, append: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, *, resume_at: int = 0) -> None:
+        """A new log, or (``resume_at`` > 0) the log of a run resumed at that
+        step: its rows after the step (written after the checkpoint, before a
+        kill) are dropped, so the resumed rows are not there twice."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not append:
-            self.path.write_text("")
+        kept = []
+        if resume_at > 0 and self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                try:
+                    if json.loads(line).get("step", 0) <= resume_at:
+                        kept.append(line + "\n")
+                except json.JSONDecodeError:  # a row cut off by the kill
+                    continue
+        checkpoint.atomic_write(self.path, lambda f: f.write("".join(kept).encode()))
 
     def write(self, record: dict) -> None:
         with self.path.open("a") as f:

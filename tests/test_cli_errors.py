@@ -2,6 +2,9 @@
 (``reinflect.cli.main``): one line on stderr, exit 2 for usage and 1 at run
 time, no traceback unless --debug, and nothing already written lost."""
 
+import errno
+import os
+import stat
 import sys
 
 import pytest
@@ -9,6 +12,7 @@ import torch
 from helpers import TOY, write_rows
 
 from reinflect import checkpoint, cli, config
+from reinflect.errors import ReinflectError
 from reinflect.morph import formats
 from reinflect.morph import train as morph_train
 
@@ -340,3 +344,69 @@ def test_a_huge_word_is_named_with_its_line_not_an_out_of_memory(tmp_path, monke
         f"error: {train_f}:5: a word of 1000000 characters; words may have at most "
         f"{formats.MAX_WORD} (format unimorph-ltf) (--skip-bad-lines skips bad rows)"
     )
+
+
+def _disk_full(monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.os, "fsync", full)
+
+
+def test_a_full_disk_names_the_file_keeps_the_old_one_and_leaves_no_temp(
+    model_dir, tmp_path, monkeypatch, capsys
+):
+    rows = _write(tmp_path / "rows", PAIRS[:3])
+    out = tmp_path / "preds"
+    out.write_text("earlier predictions\n")
+    _disk_full(monkeypatch)
+    args = ["predict", "--model", model_dir, "--input", rows, "--output", out]
+    code, _, err = call(monkeypatch, capsys, *args)
+    assert code == 1 and one_line(err) == (
+        f"error: no space left on device writing {out}; the file there before is intact"
+    )
+    assert out.read_text() == "earlier predictions\n" and sorted(tmp_path.iterdir()) == [
+        out,
+        rows,
+    ]
+    last = tmp_path / "last.pt"
+    monkeypatch.undo()
+    checkpoint.save(last, {"step": 1})
+    _disk_full(monkeypatch)
+    with pytest.raises(ReinflectError, match=f"no space left on device writing {last}; the file"):
+        checkpoint.save(last, {"step": 2})
+    monkeypatch.undo()
+    assert checkpoint.load(last)["step"] == 1 and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_run_files_follow_the_umask(tmp_path, monkeypatch, capsys):
+    train_f, dev_f = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:3])
+    out = tmp_path / "r"
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", out, "--no-progress"]
+    previous = os.umask(0o022)
+    try:
+        code, _, err = call(monkeypatch, capsys, *args, "--max-steps", "2", "--eval-every", "2")
+    finally:
+        os.umask(previous)
+    assert code in (0, None), err
+    for name in ("model.pt", "model.npz", "last.pt", "metrics.jsonl", "summary.json"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
+
+
+def test_analyze_with_last_pt_writes_no_twin_beside_it(model_dir, monkeypatch, capsys):
+    code, out, err = call(
+        monkeypatch, capsys, "analyze", "walked", "--model", model_dir / "last.pt"
+    )
+    assert code in (0, None) and out.strip(), err
+    assert not (model_dir / "last.npz").exists()
+
+
+def test_without_a_terminal_training_logs_a_line_per_dev_check_not_a_bar(
+    tmp_path, monkeypatch, capsys
+):
+    train_f, dev_f = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:3])
+    args = ["train", "--train", train_f, "--dev", dev_f, "--out", tmp_path / "r"]
+    code, _, err = call(monkeypatch, capsys, *args, "--max-steps", "4", "--eval-every", "2")
+    assert code in (0, None), err
+    checks = [ln for ln in err.splitlines() if ln.startswith("step ")]
+    assert [ln.split(":")[0] for ln in checks] == ["step 2", "step 4"] and "it/s" not in err

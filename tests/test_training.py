@@ -581,3 +581,18 @@ def test_dev_words_with_unseen_characters_are_warned_of_once_per_run(tmp_path, c
         t.fit()
     assert caplog.text.count("not seen in training") == 1, caplog.text
     assert "characters 'æ' of 'plæys' were not seen in training" in caplog.text
+
+
+def test_resume_after_a_kill_drops_the_later_log_rows_and_the_cut_off_temp_files(tmp_path):
+    t = _trainer(tmp_path, "killed", max_steps=2, eval_every=2)
+    t.fit()
+    run = tmp_path / "killed"
+    # what a SIGKILL after step 2's checkpoint leaves: rows past it, a half row, a temp file
+    with (run / "metrics.jsonl").open("a") as f:
+        f.write(json.dumps({"step": 3, "dev_accuracy": 0.0}) + '\n{"step": 4, "dev_acc')
+    (run / ".last.pt.abc123.tmp").write_bytes(b"half a checkpoint")
+    again = _trainer(tmp_path, "killed", max_steps=4, eval_every=2)
+    again.resume()
+    again.fit()
+    assert [r["step"] for r in train.MetricsLog.read(run / "metrics.jsonl")] == [2, 4]
+    assert not list(run.glob(".*.tmp"))

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from reinflect.checkpoint import atomic_write
 from reinflect.errors import ReinflectError
 from reinflect.morph import tags
 
@@ -207,7 +208,5 @@ def format_row(ex: Example, fmt: str) -> str:
 
 def write(path: str | os.PathLike, examples: list[Example], fmt: str) -> None:
     """Write ``examples`` in ``fmt`` (UTF-8, LF), atomically."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    tmp.write_text("".join(format_row(ex, fmt) + "\n" for ex in examples), encoding="utf-8")
-    os.replace(tmp, p)
+    text = "".join(format_row(ex, fmt) + "\n" for ex in examples).encode("utf-8")
+    atomic_write(path, lambda f: f.write(text))

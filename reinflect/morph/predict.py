@@ -486,11 +486,11 @@ def _load_one(path: Path, engine: str, device: str) -> Predictor:
 
     payload = checkpoint.load(pt, map_location=device)
     r = torch_engine.Reinflector.from_payload(payload, device)
-    if engine == "auto" and not refused and pt.suffix == ".pt":
+    if engine == "auto" and not refused and pt.name == checkpoint.MODEL:
         # A model trained before the twin existed (or a stale twin): write it, so
-        # the next call is fast.
+        # the next call is fast. Not for last.pt, which each save replaces.
         try:
             checkpoint.export(payload, pt.with_suffix(".npz"), source=pt)
-        except OSError as e:
+        except (OSError, ReinflectError) as e:
             log.info("could not write %s: %s", pt.with_suffix(".npz"), e)
     return r

@@ -25,6 +25,7 @@ import os
 import random
 import re
 import signal
+import sys
 from pathlib import Path
 
 import torch
@@ -561,18 +562,20 @@ class Trainer:
             # too, so a run depends only on its seed (resume restores the state instead).
             train.seed_everything(t.seed)
         self.out.mkdir(parents=True, exist_ok=True)
-        metrics = (
-            train.MetricsLog(self.out / "metrics.jsonl", append=self.step > 0)
-            if self.dist.main
-            else None
-        )
+        metrics = None
+        if self.dist.main:
+            for p in checkpoint.remove_stale_temps(self.out):
+                log.info("removed %s, left by a write that was cut off", p)
+            metrics = train.MetricsLog(self.out / "metrics.jsonl", resume_at=self.step)
+        # The bar on a terminal; in a log, one line per dev check instead.
+        show_bar = self.progress and self.dist.main and sys.stderr.isatty()
         budget = train.Budget(None if t.max_minutes is None else t.max_minutes - self.elapsed / 60)
         start_elapsed = self.elapsed
         self.model.train()
         bar = tqdm(
             total=t.max_steps,
             initial=self.step,
-            disable=not (self.progress and self.dist.main),
+            disable=not show_bar,
             desc="train",
         )
         sums: dict[str, float] = {}
@@ -642,6 +645,12 @@ class Trainer:
                         record["dev_accuracy_unaveraged"] = self.dev_accuracy(self.model)
                     if metrics is not None:
                         metrics.write(record)
+                        if self.progress and not show_bar:  # in place of the bar
+                            print(
+                                f"step {self.step}: dev {dev:.2f}% (greedy), {self.elapsed:.0f} s",
+                                file=sys.stderr,
+                                flush=True,
+                            )
                     sums, n = {}, 0
                     if dev > self.best:
                         self.best, self.best_step, self.bad_checks = dev, self.step, 0
