@@ -361,4 +361,11 @@ def dataset_files(
         raise DataMissingError(
             f"{e}; or fetch them: reinflect data fetch {name} --lang {lang}"
         ) from None
+    expected = {f.name: f for f in catalogue(name)}
+    for path in [root / t for t in trains] + [root / dev]:
+        if not _is_present(expected[path.name], path):
+            raise ReinflectError(
+                f"{path}: not the published {name} file (its sha256 differs: edited or cut "
+                f"off?); fetch it again: reinflect data fetch {name} --lang {lang}"
+            )
     return [root / t for t in trains], root / dev

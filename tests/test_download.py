@@ -145,3 +145,19 @@ def test_a_downloaded_amat_is_checked_then_stored_gzipped(tmp_path, monkeypatch)
     assert download.gzip.decompress((tmp_path / "b_train.amat.gz").read_bytes()) == body
     again = download.fetch("binarized_mnist", dest=tmp_path, mirror="", progress=False)
     assert again["present"] == 1 and len(served) == 1
+
+
+def test_dataset_files_that_were_edited_are_refused(data_mirror, tmp_path, monkeypatch):
+    import shutil
+
+    _, dev = download.dataset_files("conll2017", "english", setting="low")
+    copy = tmp_path / "conll2017" / "task1"
+    copy.mkdir(parents=True)
+    for name in ("english-train-low", "english-dev"):
+        shutil.copy(dev.parent / name, copy / name)
+    monkeypatch.setenv(download.MIRROR_ENV, str(tmp_path))
+    assert download.dataset_files("conll2017", "english", setting="low")[1] == copy / "english-dev"
+    with (copy / "english-dev").open("a") as f:
+        f.write("walk\twalked\tV;PST\n")
+    with pytest.raises(ReinflectError, match=r"english-dev: not the published conll2017 file"):
+        download.dataset_files("conll2017", "english", setting="low")
