@@ -101,15 +101,22 @@ def source_attention(style: str | None) -> dict:
     }
 
 
+# The model's sizes (MorphModelConfig fields), chosen together by the training
+# set's size unless given (reinflect.morph.sizing).
+MODEL_SIZES = ("char_embedding", "encoder_hidden", "latent", "tag_embedding", "decoder_hidden")
+
+
 @dataclass
 class MorphModelConfig:
     """MSVED's architecture (Zhou & Neubig 2017; DESIGN.md section 2)."""
 
-    char_embedding: int = 300
-    encoder_hidden: int = 256  # per direction; the encoder state is 2x this
-    latent: int = 150
-    tag_embedding: int = 200
-    decoder_hidden: int = 256
+    # The sizes; None: chosen by the training set's size (reinflect.morph.sizing:
+    # MSVED's 300 / 256 / 150 / 200 / 256 above its threshold, smaller below).
+    char_embedding: int | None = None
+    encoder_hidden: int | None = None  # per direction; the encoder state is 2x this
+    latent: int | None = None
+    tag_embedding: int | None = None
+    decoder_hidden: int | None = None
     word_dropout: float = 0.4
     # ours: dropout on the encoder's outputs (the summary h, and the states that
     # source attention reads) and on the decoder states under the output layer.
@@ -136,6 +143,11 @@ class MorphModelConfig:
             raise ReinflectError(f"--word-dropout must be in [0, 1), got {self.word_dropout}")
         if not 0.0 <= self.dropout < 1.0:
             raise ReinflectError(f"--dropout must be in [0, 1), got {self.dropout}")
+        for name in MODEL_SIZES:
+            size = getattr(self, name)
+            if size is not None and (not isinstance(size, int) or size < 1):
+                flag = "--" + name.replace("_", "-")
+                raise ReinflectError(f"{flag} must be a whole number of at least 1, got {size!r}")
         if self.source_attention_style not in SOURCE_ATTENTION_STYLES:
             raise ReinflectError(
                 "--source-attention-style must be one of "
@@ -479,7 +491,7 @@ def resolve_morph(
 
 # The options whose default (None) is chosen from the training set's size when
 # the data is read (reinflect.morph.sizing).
-SIZED = ("copy", "hallucinate", "eval_every")
+SIZED = ("copy", "hallucinate", "eval_every", *MODEL_SIZES)
 
 # Types of the options whose default is None, for argparse.
 _NONE_TYPES = {
@@ -489,6 +501,7 @@ _NONE_TYPES = {
     "hallucinate": float,
     "eval_every": int,
     "copy": bool,
+    **dict.fromkeys(MODEL_SIZES, int),
 }
 
 

@@ -536,7 +536,8 @@ def test_large_sets_keep_copy_and_hallucination_off():
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.SMALL_SIZES
     assert t.eval_every == sizing.CHECK_MIN  # 100 pairs x 3 / 64 x 4 passes < 50
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)
-    assert t.eval_every == math.ceil(4 * 3000 / 64)
+    assert t.eval_every == math.ceil(4 * 3000 / 64) and m.copy  # copy, at the paper's sizes
+    assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
 
 
 def test_model_sizes_given_are_kept_and_the_rest_chosen_by_size():

@@ -42,7 +42,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from reinflect.config import MorphModelConfig
+from reinflect.config import MODEL_SIZES, MorphModelConfig
+from reinflect.errors import ReinflectError
 from reinflect.morph.vocab import BOS, PAD
 from reinflect.vae import distributions
 
@@ -66,6 +67,12 @@ def _gru_update(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Te
 class MSVED(nn.Module):
     def __init__(self, *, vocab_size: int, tag_sizes: list[int], cfg: MorphModelConfig) -> None:
         super().__init__()
+        unsized = [n for n in MODEL_SIZES if getattr(cfg, n) is None]
+        if unsized:
+            raise ReinflectError(
+                f"model sizes not chosen ({', '.join(unsized)}): give them, or let "
+                "reinflect.morph.sizing.choose set them from the training set's size"
+            )
         self.cfg = cfg
         self.tag_sizes = list(tag_sizes)
         E, H, Z, T, D = (
