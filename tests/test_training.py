@@ -597,3 +597,54 @@ def test_resume_after_a_kill_drops_the_later_log_rows_and_the_cut_off_temp_files
     again.fit()
     assert [r["step"] for r in train.MetricsLog.read(run / "metrics.jsonl")] == [2, 4]
     assert not list(run.glob(".*.tmp"))
+
+
+_KILLED_MID_WRITE = """
+import os, signal, sys
+from reinflect import checkpoint, config
+from reinflect.morph import train as morph_train
+
+train_f, dev_f, out = sys.argv[1:4]
+real_fsync, writes = os.fsync, []
+
+def fsync_then_die(fd):
+    real_fsync(fd)
+    if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".last.pt."):
+        writes.append(fd)
+    if len(writes) == 2:  # last.pt's second temp file, written but not yet moved
+        os.kill(os.getpid(), signal.SIGKILL)
+
+checkpoint.os.fsync = fsync_then_die
+morph_train.Trainer(
+    train_path=train_f, dev_path=dev_f, out_dir=out,
+    model_cfg=config.MorphModelConfig(**SIZES),
+    train_cfg=config.MorphTrainConfig(**CFG),
+    progress=False,
+).fit()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_a_sigkill_mid_write_keeps_the_last_checkpoint_and_resume_is_exact(tmp_path):
+    cfg = dict(batch_size=8, unlabeled_batch=8, max_steps=8, eval_every=3, wordfreq_words=0)
+    cfg |= dict(rerank_grid=())  # no reranking writes after training: only checkpoints
+    full = _trainer(tmp_path, "full", rerank_grid=())
+    full.fit()
+    train_f, dev_f = _files(tmp_path / "data")
+    script = _KILLED_MID_WRITE.replace("SIZES", repr(SMALL)).replace("CFG", repr(cfg))
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(train_f), str(dev_f), str(tmp_path / "part")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run = tmp_path / "part"
+    assert list(run.glob(".last.pt.*.tmp")), "the kill came before the temp file was moved"
+    assert checkpoint.load(run / "last.pt")["step"] == 3  # the previous one, whole
+    again = _trainer(tmp_path, "part", rerank_grid=())
+    again.resume()
+    assert again.fit()["steps"] == 8
+    _same_weights(full.model, again.model)
+    assert not list(run.glob(".*.tmp"))
