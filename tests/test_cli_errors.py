@@ -183,22 +183,6 @@ def test_empty_and_non_utf8_files(monkeypatch, capsys, tmp_path, model_dir):
     assert code == 1 and f"{latin}:2: not UTF-8" in one_line(err)
 
 
-def test_a_failed_write_keeps_the_previous_output(monkeypatch, capsys, tmp_path, model_dir):
-    src = _write(tmp_path / "in", [("walk", "V;PST"), ("cat", "N;PL")])
-    out = tmp_path / "out"
-    out.write_text("previous results\n")
-
-    def full_disk(*a, **k):
-        raise OSError(28, "No space left on device", str(out))
-
-    monkeypatch.setattr("pathlib.Path.write_text", full_disk)
-    args = ["predict", "--input", src, "--output", out, "--model", model_dir]
-    code, _, err = call(monkeypatch, capsys, *args)
-    monkeypatch.undo()
-    assert code == 1 and one_line(err) == f"error: No space left on device: {out}"
-    assert out.read_text() == "previous results\n"
-
-
 def test_a_second_train_into_a_finished_run_is_refused_and_nothing_is_lost(
     model_dir, monkeypatch, capsys
 ):
