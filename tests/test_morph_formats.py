@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reinflect.errors import ReinflectError
-from reinflect.morph import formats, tags
+from reinflect.morph import corpus, formats, tags
 
 T1 = "aalen\tpos=V,mood=IND,tense=PRS,per=1,num=PL\taalen\nnull\tpos=N,num=PL\tnulls\n"
 T2 = "pos=ADJ,case=ACC\taktivere\tpos=ADJ,case=NOM,aspect={IPFV/PFV}\taktivstes\n"
@@ -232,8 +232,6 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
     give their pair and its reverse, repeats are kept once, test files refused."""
     from helpers import write_rows
 
-    from reinflect.morph import train as morph_train
-
     t1 = write_rows(tmp_path / "x-task1-train", [("go", "pos=V,tense=PST", "went")])
     t2 = write_rows(
         tmp_path / "x-task2-train",
@@ -243,7 +241,7 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
         tmp_path / "x-task3-train",
         [("goes", "pos=V,tense=PST", "went"), ("go", "pos=V,tense=PST", "went")],
     )
-    pairs = morph_train.read_training([t1, t2, t3])
+    pairs = corpus.read_training([t1, t2, t3])
     assert [(p.source, p.target_tags, p.target) for p in pairs] == [
         ("go", "pos=V,tense=PST", "went"),
         ("goes", "pos=V,tense=PST", "went"),
@@ -251,6 +249,6 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
     ]
     covered = write_rows(tmp_path / "y-task3-train", [("goes", "pos=V,tense=PST")])
     with pytest.raises(ReinflectError, match=r"y-task3-train:1: no target form"):
-        morph_train.read_training([t1, covered])
+        corpus.read_training([t1, covered])
     with pytest.raises(ReinflectError, match="test files are never used"):
-        morph_train.read_training([t1, tmp_path / "x-task3-test"])
+        corpus.read_training([t1, tmp_path / "x-task3-test"])

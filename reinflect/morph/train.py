@@ -21,9 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import random
-import re
 import signal
 import sys
 from pathlib import Path
@@ -34,90 +32,17 @@ from reinflect import checkpoint, config, train
 from reinflect.errors import ReinflectError
 from reinflect.morph import checkpoint as morph_checkpoint
 from reinflect.morph import (
+    corpus,
     data,
-    formats,
     hallucinate,
     objective,
     sizing,
-    tags,
     torch_engine,
-    unlabeled,
-    vocab,
 )
 from reinflect.morph import model as morph_model
 from reinflect.vae import schedules
 
 log = logging.getLogger(__name__)
-
-
-def guess_language(path: str | os.PathLike) -> str | None:
-    """``turkish-task3-train`` -> ``turkish``; ``english-train-high`` -> ``english``."""
-    m = re.match(r"([a-z-]+?)-(task\d|train|dev)", Path(path).name)
-    return m.group(1) if m else None
-
-
-def read_training(paths, fmt: str | None = None, *, skip_bad: bool = False):
-    """The labeled pairs of one or more training files, as task-3 pairs.
-
-    A task-1 row (lemma, tags, form) is the pair lemma -> form; a task-2 row
-    (source tags, source, target tags, target) gives its pair and the reverse
-    one, since both bundles are known. Repeated pairs are kept once.
-    """
-    seen, out = set(), []
-    for path in paths:
-        for ex in formats.read(unlabeled.refuse_test(path), fmt, skip_bad=skip_bad):
-            if ex.target is None:
-                raise ReinflectError(f"{path}:{ex.line}: no target form in a train file")
-            pairs = [ex]
-            if ex.source_tags is not None:
-                pairs.append(formats.Example(ex.target, ex.source_tags, ex.source, None, ex.line))
-            for p in pairs:
-                key = (p.source, p.target_tags, p.target)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(p)
-    return out
-
-
-def check_dev(train_ex, dev_ex, train_paths, dev_path, *, warn: bool = True) -> None:
-    """Refuse a dev file whose tags are of the other style than training's
-    (``pos=V,...`` against ``V;...``: the schema would have both); warn of a dev
-    file that is a training file, and of tag values training never has (a
-    typo, or classes the model cannot learn)."""
-    where = ", ".join(str(p) for p in train_paths)
-    styles: dict[bool, formats.Example] = {}  # the first row of each style
-    for e in train_ex:
-        styles.setdefault("=" in e.target_tags, e)
-    dev_styles: dict[bool, formats.Example] = {}
-    for e in dev_ex:
-        dev_styles.setdefault("=" in e.target_tags, e)
-    for style, e in dev_styles.items():
-        if style not in styles:
-            other = styles[not style]
-            raise ReinflectError(
-                f"{dev_path}:{e.line}: tags {e.target_tags!r} are not in the style of the "
-                f"training file's ({other.target_tags!r}, {where}); give files of one format"
-            )
-    if not warn:
-        return
-    if any(Path(dev_path).resolve() == Path(p).resolve() for p in train_paths):
-        log.warning(
-            "%s is the training file too: dev accuracy will not say how it generalises", dev_path
-        )
-    seen = {(d, v) for e in train_ex for d, v in tags.parse(e.target_tags).items()}
-    unseen: dict[tuple[str, str], int] = {}
-    for e in dev_ex:
-        for d, v in tags.parse(e.target_tags).items():
-            if (d, v) not in seen:
-                unseen.setdefault((d, v), e.line)
-    if unseen:
-        shown = ", ".join(f"{d}={v} (line {n})" for (d, v), n in list(unseen.items())[:5])
-        log.warning(
-            "%s: tag values training never has: %s%s; their words cannot be learned",
-            dev_path,
-            shown,
-            f" and {len(unseen) - 5} more" if len(unseen) > 5 else "",
-        )
 
 
 MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
@@ -194,53 +119,27 @@ class Trainer:
         train.seed_everything(self.tcfg.seed)
         self.dist = train.Distributed(train.pick_device(self.tcfg.device))
         self.device = self.dist.device
-        # One training file or several (SIGMORPHON's "standard" setting: tasks 1-3).
-        paths = [train_path] if isinstance(train_path, str | os.PathLike) else list(train_path)
-        if not paths:
-            raise ReinflectError("no training file given")
-        self.train_paths = [Path(p) for p in paths]
-        train_path = self.train_paths[0]
-        where = ", ".join(str(p) for p in self.train_paths)
-        dev_path = unlabeled.refuse_test(dev_path)
-        self.train_ex = read_training(self.train_paths, fmt, skip_bad=skip_bad_lines)
-        self.dev_ex = formats.read(dev_path, fmt, skip_bad=skip_bad_lines)
+        self.corpus = corpus.Corpus.read(
+            train_path,
+            dev_path,
+            fmt=fmt,
+            skip_bad=skip_bad_lines,
+            lang=lang,
+            unlabeled_words=not self.tcfg.supervised_only,
+            unlabeled_path=unlabeled_path,
+            wordfreq_words=self.tcfg.wordfreq_words,
+            warn=self.dist.main,
+        )
+        c = self.corpus  # its parts by their names, as the loop and the tests use them
+        self.train_paths, self.train_ex, self.dev_ex = c.train_paths, c.train_ex, c.dev_ex
+        self.schema, self.vocab, self.lang = c.schema, c.vocab, c.lang
+        self.dev_bundles, self.train_ds, self.unl_ds = c.dev_bundles, c.train_ds, c.unl_ds
+        self.unlabeled_words, self.unlabeled_counts = c.unlabeled_words, c.unlabeled_counts
         self.warned: set[str] = set()  # dev words warned of unseen characters
         # The defaults left to the training set's size, and what they came to.
         self.mcfg, self.tcfg, self.chosen = sizing.choose(self.mcfg, self.tcfg, len(self.train_ex))
         for line in self.chosen if self.dist.main else ():
             log.info("by size: %s", line)
-        covered = [e.line for e in self.dev_ex if e.target is None]
-        if covered:
-            raise ReinflectError(f"{dev_path}:{covered[0]}: no target form in a dev file")
-        check_dev(self.train_ex, self.dev_ex, self.train_paths, dev_path, warn=self.dist.main)
-        self.schema = tags.Schema.build(
-            [e.target_tags for e in self.train_ex + self.dev_ex], where=where
-        )
-        self.dev_bundles = [tags.parse(e.target_tags) for e in self.dev_ex]
-        # Only training bundles count for partial-tag resolution.
-        self.schema.bundles = tags.Schema.build([e.target_tags for e in self.train_ex]).bundles
-        words = [w for e in self.train_ex for w in (e.source, e.target)]
-        self.vocab = vocab.Vocab.build(words)
-        self.lang = lang or guess_language(train_path)
-        charset = {c for w in words for c in w}
-        self.unlabeled_words: list[str] = []
-        self.unlabeled_counts: dict[str, int] = {}
-        if not self.tcfg.supervised_only:
-            files = unlabeled.sibling_files(train_path) or [*self.train_paths, dev_path]
-            self.unlabeled_words, self.unlabeled_counts = unlabeled.pool(
-                charset=charset,
-                files=files,
-                lang=self.lang,
-                wordfreq_n=self.tcfg.wordfreq_words,
-                user_list=unlabeled_path,
-                skip_bad=skip_bad_lines,
-            )
-        self.train_ds = data.labeled_dataset(self.train_ex, self.vocab, self.schema, where=where)
-        self.unl_ds = (
-            data.unlabeled_dataset(self.unlabeled_words, self.vocab)
-            if self.unlabeled_words
-            else None
-        )
         self.model = morph_model.MSVED(
             vocab_size=len(self.vocab), tag_sizes=self.schema.sizes, cfg=self.mcfg
         ).to(self.device)
