@@ -351,7 +351,7 @@ def dataset_files(
             f"--dataset must be sigmorphon2016 or conll2017 for reinflection, got {name!r}"
         )
     _select(name, [lang])  # a clear error for an unknown language
-    known = {f.name for f in catalogue(name)}
+    known = {f.name: f for f in catalogue(name)}
     if trains[-1] not in known:
         raise ReinflectError(f"{name} has no file {trains[-1]} (for example maltese-task2-train)")
     trains = [t for t in trains if t in known]  # maltese-task2-train does not exist
@@ -361,9 +361,8 @@ def dataset_files(
         raise DataMissingError(
             f"{e}; or fetch them: reinflect data fetch {name} --lang {lang}"
         ) from None
-    expected = {f.name: f for f in catalogue(name)}
     for path in [root / t for t in trains] + [root / dev]:
-        if not _is_present(expected[path.name], path):
+        if not _is_present(known[path.name], path):
             raise ReinflectError(
                 f"{path}: not the published {name} file (its sha256 differs: edited or cut "
                 f"off?); fetch it again: reinflect data fetch {name} --lang {lang}"

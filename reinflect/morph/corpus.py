@@ -49,24 +49,21 @@ def read_training(paths, fmt: str | None = None, *, skip_bad: bool = False):
     return out
 
 
-def check_dev(train_ex, dev_ex, train_paths, dev_path, *, warn: bool = True) -> None:
+def check_dev(
+    trained: tags.Schema, dev_ex, dev_bundles, train_paths, dev_path, *, warn: bool = True
+) -> None:
     """Refuse a dev file whose tags are of the other style than training's
     (``pos=V,...`` against ``V;...``: the schema would have both); warn of a dev
     file that is a training file, and of tag values training never has (a
-    typo, or classes the model cannot learn)."""
-    where = ", ".join(str(p) for p in train_paths)
-    styles: dict[bool, formats.Example] = {}  # the first row of each style
-    for e in train_ex:
-        styles.setdefault("=" in e.target_tags, e)
-    dev_styles: dict[bool, formats.Example] = {}
+    typo, or classes the model cannot learn). ``trained``: the training
+    tags' schema; ``dev_bundles``: the dev rows' parsed tags."""
     for e in dev_ex:
-        dev_styles.setdefault("=" in e.target_tags, e)
-    for style, e in dev_styles.items():
-        if style not in styles:
-            other = styles[not style]
+        if ("=" not in e.target_tags) != trained.unimorph:
+            style = "UniMorph, V;PST" if trained.unimorph else "key=value, pos=V,tense=PST"
+            where = ", ".join(str(p) for p in train_paths)
             raise ReinflectError(
                 f"{dev_path}:{e.line}: tags {e.target_tags!r} are not in the style of the "
-                f"training file's ({other.target_tags!r}, {where}); give files of one format"
+                f"training file's ({style}: {where}); give files of one format"
             )
     if not warn:
         return
@@ -74,11 +71,10 @@ def check_dev(train_ex, dev_ex, train_paths, dev_path, *, warn: bool = True) -> 
         log.warning(
             "%s is the training file too: dev accuracy will not say how it generalises", dev_path
         )
-    seen = {(d, v) for e in train_ex for d, v in tags.parse(e.target_tags).items()}
     unseen: dict[tuple[str, str], int] = {}
-    for e in dev_ex:
-        for d, v in tags.parse(e.target_tags).items():
-            if (d, v) not in seen:
+    for e, bundle in zip(dev_ex, dev_bundles, strict=True):
+        for d, v in bundle.items():
+            if v not in trained.values.get(d, ()):
                 unseen.setdefault((d, v), e.line)
     if unseen:
         shown = ", ".join(f"{d}={v} (line {n})" for (d, v), n in list(unseen.items())[:5])
@@ -136,10 +132,11 @@ class Corpus:
         covered = [e.line for e in dev_ex if e.target is None]
         if covered:
             raise ReinflectError(f"{dev_path}:{covered[0]}: no target form in a dev file")
-        check_dev(train_ex, dev_ex, train_paths, dev_path, warn=warn)
+        trained = tags.Schema.build([e.target_tags for e in train_ex], where=where)
+        dev_bundles = [tags.parse(e.target_tags) for e in dev_ex]
+        check_dev(trained, dev_ex, dev_bundles, train_paths, dev_path, warn=warn)
         schema = tags.Schema.build([e.target_tags for e in train_ex + dev_ex], where=where)
-        # Only training bundles count for partial-tag resolution.
-        schema.bundles = tags.Schema.build([e.target_tags for e in train_ex]).bundles
+        schema.bundles = trained.bundles  # only training bundles resolve partial tags
         words = [w for e in train_ex for w in (e.source, e.target)]
         chars = vocab.Vocab.build(words)
         lang = lang or guess_language(train_paths[0])
@@ -159,7 +156,7 @@ class Corpus:
             dev_path=dev_path,
             train_ex=train_ex,
             dev_ex=dev_ex,
-            dev_bundles=[tags.parse(e.target_tags) for e in dev_ex],
+            dev_bundles=dev_bundles,
             schema=schema,
             vocab=chars,
             lang=lang,
