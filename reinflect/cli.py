@@ -394,7 +394,8 @@ def morph_train(
         typer.Option(
             help="input: keyed by the previous decoder state, into the GRU input and the "
             "output layer; output: keyed by the new state, into the output layer only "
-            "(cheaper to train)."
+            "(cheaper to train); monotonic: hard monotonic attention, each character "
+            "emitted from one source position, left to right (the alignment summed out)."
         ),
     ] = DEFAULT_ATTENTION_STYLE,
     copy: Annotated[

@@ -78,7 +78,7 @@ class MnistConfig:
 
 PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCHEDULES = ("constant", "budget")
-SOURCE_ATTENTION_STYLES = ("input", "output")
+SOURCE_ATTENTION_STYLES = ("input", "output", "monotonic")
 
 
 def add_source_attention_option(parser) -> None:
@@ -127,7 +127,9 @@ class MorphModelConfig:
     # "input": keyed by the previous state, into the GRU input and the output
     # layer (like the tag attention); "output": keyed by the new state, into the
     # output layer only (Luong et al. 2015 without input feeding), so training
-    # computes it for all steps at once after the recurrence.
+    # computes it for all steps at once after the recurrence; "monotonic": hard
+    # monotonic attention, each character emitted from one source position at or
+    # after the previous one, the alignment summed out (reinflect.morph.model).
     source_attention_style: str = "input"
     # ours: a pointer-generator copy from the source (reinflect.morph.model); needs
     # source attention. Only the transductions (one word rebuilt from the other)

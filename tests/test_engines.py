@@ -17,9 +17,9 @@ from reinflect.morph import numpy_engine, predict, tags, torch_engine
 from reinflect.morph import train as morph_train
 
 
-@pytest.fixture(scope="module", params=[None, "input", "output"])
+@pytest.fixture(scope="module", params=[None, "input", "output", "monotonic"])
 def toy_dir(request, tmp_path_factory):
-    """A toy model: MSVED, or with source attention in either style."""
+    """A toy model: MSVED, or with source attention in each style."""
     d = tmp_path_factory.mktemp("lite")
     train = write_rows(d / "toy-train", TOY)
     trainer = morph_train.Trainer(
@@ -301,6 +301,15 @@ GRID = [
     {"word_dropout": 0.0, "dropout": 0.3},
     {"source_attention": True, "source_attention_style": "input", "copy": True},
     {"source_attention": True, "source_attention_style": "output", "copy": True},
+    {"source_attention": True, "source_attention_style": "monotonic"},
+    {"source_attention": True, "source_attention_style": "monotonic", "copy": True},
+    {
+        "source_attention": True,
+        "source_attention_style": "monotonic",
+        "copy": True,
+        "source_attention_dim": 8,
+        "decoder_hidden": 24,
+    },
 ]
 RANDOM_WORDS = ["kitap", "kitaplar", "ev", "evlere", "gözlük", "a"]
 RANDOM_TAGS = ["N;PL", "N;SG;DAT", "V;PST;3;SG", "V;PRS", "ADJ"]

@@ -357,7 +357,15 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(
 
 @pytest.mark.parametrize(
     "source_attention,copy",
-    [(None, False), ("input", False), ("output", False), ("input", True), ("output", True)],
+    [
+        (None, False),
+        ("input", False),
+        ("output", False),
+        ("input", True),
+        ("output", True),
+        ("monotonic", False),
+        ("monotonic", True),
+    ],
 )
 def test_teacher_forcing_equals_the_sum_of_decoder_steps(source_attention, copy):
     """Training's teacher-forced log-likelihood (in the "output" style it attends

@@ -29,6 +29,18 @@
   row given no source (all of it masked) neither attends nor copies (g = 0):
   the objective decodes the auto-encoding rows so, or they
   would learn to copy the very word they rebuild and z would carry nothing.
+* Hard monotonic attention (ours, style "monotonic"; Wu & Cotterell 2019's
+  first-order model, with our copy): each output character is emitted from
+  one source position a_t, and a_t >= a_{t-1} (a_0 = 0). The transition
+  p(a_t = i | a_{t-1} = k) = softmax over i >= k of (W_q h_t) . (W_k s_i);
+  the emission p(w | a_t = i) is the output layer on [h_t; tag context;
+  W_v s_i], and with copying (1 - g_i) of that plus g_i on the character at
+  i, g_i = sigmoid(W [h_t; W_v s_i] + b). The decoder state h_t does not
+  depend on the alignment, so the alignment is summed out exactly by the
+  forward algorithm (the state of a hypothesis carries the distribution of
+  a_t given its prefix): log p(word) is a sum of per-character log p(w_t |
+  prefix), as for the other decoders, and beam search is unchanged. A row
+  without a source has one empty position: the generator alone.
 * Dropout (ours, ``cfg.dropout``; off by default): on the encoder's outputs and
   on the decoder states under the output layer, in training only.
 
@@ -37,6 +49,8 @@ The model returns distributions and log-likelihoods; losses live in
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -48,6 +62,10 @@ from reinflect.morph.vocab import BOS, PAD
 from reinflect.vae import distributions
 
 NEG = -1e9  # a large negative score for masked attention positions
+# The state keys that belong to one hypothesis (beam search moves them with it).
+HYPOTHESIS = ("h", "align", "emit")
+# What the hard monotonic decoder reads per row besides the decoder state.
+ALIGN_INPUTS = ("src_logits", "src_mask", "src_keys", "src_gate", "src_onehot", "has_src", "align")
 TINY = 1e-30  # the least probability a copying decoder gives a character (log: -69)
 
 
@@ -93,8 +111,14 @@ class MSVED(nn.Module):
         A = cfg.source_attention_dim
         # The source context's columns: in the GRU input only for the "input" style.
         src = A if cfg.source_attention else 0
-        self.src_in_step = cfg.source_attention and cfg.source_attention_style == "input"
-        self.src_at_output = cfg.source_attention and not self.src_in_step
+        style = cfg.source_attention_style if cfg.source_attention else None
+        self.src_in_step = style == "input"
+        self.src_at_output = style == "output"
+        self.monotonic = style == "monotonic"
+        # Whether the auto-encoding rows must decode without their source: a copy,
+        # or an emission from the aligned character, would rebuild the word from
+        # itself (the objective gives them a fully masked source).
+        self.private_source = bool(cfg.copy) or self.monotonic
         if cfg.source_attention:
             # score(h, s_j) = (W_q h) . (W_k s_j); value W_v s_j.
             self.src_query = nn.Linear(D, A, bias=False)
@@ -249,7 +273,35 @@ class MSVED(nn.Module):
                 # B x L x V': where each source position's character lands.
                 state["src_onehot"] = F.one_hot(ids, n).to(states.dtype) * present.unsqueeze(-1)
                 state["has_src"] = present.any(-1).to(states.dtype).unsqueeze(-1)  # B x 1
+            if self.monotonic:
+                state |= self._monotonic_start(state, mask)
         return state
+
+    def _monotonic_start(self, state, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The hard monotonic attention's per-row inputs: every position's share
+        of the logits (and of the copy gate's logit), the positions it may
+        align to (a row without a source: one empty position) and the start
+        alignment a_0 = 0 with no pending emission (log-probabilities)."""
+        present = mask > NEG / 2
+        has = present.any(-1, keepdim=True)
+        values = state["src_values"] * present.unsqueeze(-1).to(state["src_values"].dtype)
+        first = torch.arange(mask.shape[1], device=mask.device) == 0
+        allowed = present | (~has & first)
+        align = torch.full(mask.shape, NEG, device=mask.device).masked_fill(first, 0.0)
+        out = {
+            "src_logits": (values @ state["_src_proj"]).float(),  # B x L x V
+            "src_mask": torch.zeros_like(align).masked_fill(~allowed, NEG),
+            "has_src": has.float(),
+            "align": align,
+        }
+        if self.cfg.copy:
+            D = self.cfg.decoder_hidden
+            out["src_gate"] = (values @ self.copy_gate.weight[:, D:].t()).squeeze(-1).float()
+            width = state["src_onehot"].shape[-1]
+        else:
+            width = self.out.out_features
+        out["emit"] = align.new_zeros(*mask.shape, width)
+        return out
 
     def _context_share(self, start: int, stop: int | None) -> torch.Tensor:
         """The weights that take context columns ``start:stop`` (tags first, then
@@ -350,7 +402,11 @@ class MSVED(nn.Module):
         """
         if rows is not None and rows.numel() < state["h"].shape[0]:
             logp, sub = self.decode_step(self.reorder(state, rows), tokens)
-            return logp, {**state, "h": state["h"].index_copy(0, rows, sub["h"])}
+            return logp, state | {
+                k: state[k].index_copy(0, rows, sub[k]) for k in HYPOTHESIS if k in state
+            }
+        if self.monotonic:
+            return self._monotonic_step(state, tokens)
         inputs = state["_inputs"]
         # A copied unknown character (an id past the vocabulary) is read as a
         # dropped input, the table's zero row, as word dropout trains it to be.
@@ -374,10 +430,113 @@ class MSVED(nn.Module):
         """
         return {
             k: v
-            if k.startswith("_") or (hypotheses_only and k != "h")
+            if k.startswith("_") or (hypotheses_only and k not in HYPOTHESIS)
             else v.index_select(0, index)
             for k, v in state.items()
         }
+
+    # -- hard monotonic attention (style "monotonic") ----------------------------
+
+    def _monotonic_step(self, state, tokens: torch.Tensor):
+        """One step of the hard monotonic decoder: the previous character's
+        emission moves the alignment to p(a_{t-1} | prefix), the GRU steps, and
+        the next character's log-probability sums its emission over
+        p(a_t | prefix)."""
+        emit = state["emit"]
+        L = emit.shape[1]
+        seen = tokens.clamp_max(emit.shape[-1] - 1).view(-1, 1, 1).expand(-1, L, 1)
+        joint = state["align"] + emit.gather(-1, seen).squeeze(-1)
+        align = joint - joint.logsumexp(-1, keepdim=True)
+        inputs = state["_inputs"]
+        emb = F.embedding(tokens.clamp_max(inputs.shape[0] - 1), inputs)
+        ctx_out, state, _ = self._step(state, emb)
+        h = state["h"]
+        pred = self.advance(align, self._alignment_scores(state, h))
+        emit = self._emissions(state, h, self._logits(h, ctx_out))
+        logp = (pred.unsqueeze(-1) + emit).logsumexp(1)
+        return logp, {**state, "align": pred, "emit": emit}
+
+    @staticmethod
+    def advance(align: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        """log p(a_t = i) from log p(a_{t-1} = k) and the transition scores (both
+        ``... x L``; masked positions NEG): the sum over k <= i of
+        p(k) exp(score_i) / sum_{j >= k} exp(score_j)."""
+        norm = scores.flip(-1).logcumsumexp(-1).flip(-1)
+        norm = norm.masked_fill(scores < NEG / 2, 0.0)  # a masked k is never occupied
+        return scores + (align - norm).logcumsumexp(-1)
+
+    def _alignment_scores(self, state, h: torch.Tensor) -> torch.Tensor:
+        """Transition scores (W_q h) . (W_k s_i), masked: ``B x L`` for one step,
+        ``B x T x L`` for all steps at once."""
+        q, keys = self.src_query(h).float(), state["src_keys"].float()
+        if h.dim() == 2:
+            return (keys * q.unsqueeze(1)).sum(-1) + state["src_mask"]
+        return q @ keys.transpose(1, 2) + state["src_mask"].unsqueeze(1)
+
+    def _gate(self, state, h: torch.Tensor) -> torch.Tensor:
+        """The copy gate g_i at every source position: ``B [x T] x L``."""
+        D = self.cfg.decoder_hidden
+        own = F.linear(h.float(), self.copy_gate.weight[:, :D].float(), self.copy_gate.bias.float())
+        share = state["src_gate"] if h.dim() == 2 else state["src_gate"].unsqueeze(1)
+        return torch.sigmoid(own + share) * (
+            state["has_src"] if h.dim() == 2 else state["has_src"].unsqueeze(1)
+        )
+
+    def _emissions(self, state, h: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """log p(w | a_t = i), ``B x L x V'``, for one step's state ``h`` and output
+        logits without the source (``B x V``)."""
+        logits = logits.float().unsqueeze(1) + state["src_logits"]
+        if not self.cfg.copy:
+            return F.log_softmax(logits, dim=-1)
+        g = self._gate(state, h).unsqueeze(-1)
+        onehot = state["src_onehot"].float()
+        generated = F.pad(torch.softmax(logits, -1), (0, onehot.shape[-1] - logits.shape[-1]))
+        return torch.log(((1.0 - g) * generated + g * onehot).clamp_min(TINY))
+
+    def _monotonic_log_likelihood(self, state, hs, outs, targets: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced log p(targets) of the hard monotonic decoder: the forward
+        algorithm over the alignments, on the rows with a source; the rows
+        without one emit from the generator alone."""
+        B, T = targets.shape
+        logits = self._logits(hs, outs).float()  # B x T x V
+        V = logits.shape[-1]
+        real = (targets != PAD).float()
+        known = targets < V
+        tgt = targets.clamp_max(V - 1)
+        has = state["has_src"].squeeze(-1) > 0
+        total = logits.new_zeros(B)
+        plain = (~has).nonzero().squeeze(1)
+        if plain.numel():
+            lp = F.log_softmax(logits[plain], -1).gather(-1, tgt[plain].unsqueeze(-1)).squeeze(-1)
+            if self.cfg.copy:  # as a step computes it: probabilities floored at TINY
+                lp = torch.log(lp.exp().clamp_min(TINY))
+            lp = lp.masked_fill(~known[plain], math.log(TINY))
+            total = total.index_copy(0, plain, (lp * real[plain]).sum(-1))
+        rows = has.nonzero().squeeze(1)
+        if not rows.numel():
+            return total
+        st = {k: state[k][rows] for k in ALIGN_INPUTS if k in state}
+        h, lg, tg, tgt = hs[rows], logits[rows], targets[rows], tgt[rows]
+        full = lg.unsqueeze(2) + st["src_logits"].unsqueeze(1)  # n x T x L x V
+        n, L = full.shape[0], full.shape[2]
+        picked = full.gather(-1, tgt[:, :, None, None].expand(n, T, L, 1)).squeeze(-1)
+        log_gen = picked - full.logsumexp(-1)  # n x T x L
+        if self.cfg.copy:
+            g = self._gate(st, h)
+            onehot = st["src_onehot"].float()  # n x L x V'
+            match = onehot.gather(-1, tg.unsqueeze(1).expand(n, L, T)).transpose(1, 2)
+            gen = log_gen.exp() * known[rows].unsqueeze(-1)
+            log_e = torch.log(((1.0 - g) * gen + g * match).clamp_min(TINY))
+        else:
+            log_e = log_gen
+        scores = self._alignment_scores(st, h)  # n x T x L
+        align, acc = st["align"], total.new_zeros(n)
+        for t in range(T):
+            joint = self.advance(align, scores[:, t]) + log_e[:, t]
+            lp = joint.logsumexp(-1)
+            align = joint - lp.unsqueeze(-1)
+            acc = acc + lp * real[rows, t]
+        return total.index_copy(0, rows, acc)
 
     def log_likelihood(self, state, targets: torch.Tensor) -> torch.Tensor:
         """Teacher-forced log p(targets | state): ``targets`` B x T (ending in EOS,
@@ -399,6 +558,8 @@ class MSVED(nn.Module):
             outs.append(ctx_out)
             srcs.append(src)
         hs, outs = self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1)
+        if self.monotonic:
+            return self._monotonic_log_likelihood(state, hs, outs, targets)
         src = None
         if self.src_at_output:
             share, src = self._source_context(state, hs)

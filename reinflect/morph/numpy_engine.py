@@ -30,6 +30,7 @@ from reinflect.morph import checkpoint, predict, tags, vocab
 from reinflect.morph.vocab import BOS, EOS, PAD
 
 TINY = 1e-30  # as reinflect.morph.model.TINY: the least probability of a copying decoder
+HYPOTHESIS = ("h", "align", "emit")  # as reinflect.morph.model.HYPOTHESIS
 
 # The model options this engine computes, and those that only shape training.
 INFERENCE_OPTIONS = frozenset(
@@ -197,11 +198,60 @@ class NumpyReinflector(predict.Predictor):
             onehot = np.zeros((len(ids), max([len(self.vocab), *(i + 1 for i in ids)])), np.float32)
             onehot[np.arange(len(ids)), ids] = 1.0
             start["src_onehot"] = onehot  # L x V': where each source character lands
+        if self.monotonic:
+            D = cfg.decoder_hidden
+            values = start["src_values"]
+            start["src_logits"] = values @ w["out.weight"][:, D + cfg.tag_embedding :].T  # L x V
+            if cfg.copy:
+                start["src_gate"] = values @ w["copy_gate.weight"][0, D:]  # L
+            width = start["src_onehot"].shape[1] if cfg.copy else len(w["out.bias"])
+            # The start alignment a_0 = 0 and no pending emission (log-probabilities).
+            align = np.full(len(states), -np.inf, np.float32)
+            align[0] = 0.0
+            start["align"] = align[None]
+            start["emit"] = np.zeros((1, len(states), width), np.float32)
         return start
 
-    def _step(self, s: dict, h: np.ndarray, tokens: np.ndarray):
-        """Rows ``h`` (N x D) after ``tokens`` -> (log-probabilities N x V, new h)."""
+    @property
+    def monotonic(self) -> bool:
+        return self.cfg.source_attention and self.cfg.source_attention_style == "monotonic"
+
+    def _monotonic(self, s: dict, hyp: dict, h: np.ndarray, logits: np.ndarray):
+        """The hard monotonic attention after the GRU step: p(a_t | prefix) from
+        p(a_{t-1} | prefix) (``hyp["align"]``, already moved by the previous
+        character) and each position's emission; as MSVED._monotonic_step."""
         w = self.w
+        scores = (h @ w["src_query.weight"].T) @ s["src_keys"].T  # N x L
+        norm = np.flip(np.logaddexp.accumulate(np.flip(scores, -1), axis=-1), -1)
+        pred = scores + np.logaddexp.accumulate(hyp["align"] - norm, axis=-1)
+        logits = logits[:, None, :] + s["src_logits"][None]  # N x L x V
+        if self.cfg.copy:
+            D = self.cfg.decoder_hidden
+            own = h @ w["copy_gate.weight"][0, :D] + w["copy_gate.bias"][0]
+            g = _sigmoid(own[:, None] + s["src_gate"][None])[..., None]  # N x L x 1
+            onehot = s["src_onehot"][None]
+            generated = np.zeros((*logits.shape[:2], onehot.shape[-1]), np.float32)
+            generated[..., : logits.shape[-1]] = _softmax(logits)
+            emit = np.log(np.maximum((1.0 - g) * generated + g * onehot, TINY))
+        else:
+            emit = _log_softmax(logits)
+        joint = pred[..., None] + emit
+        top = joint.max(1)
+        logp = top + np.log(np.exp(joint - top[:, None]).sum(1))
+        return logp, {"h": h, "align": pred, "emit": emit}
+
+    def _step(self, s: dict, hyp: dict, tokens: np.ndarray):
+        """Hypotheses ``hyp`` (their rows: ``h`` N x D, and with hard attention the
+        alignment and the last emission) after ``tokens`` -> (log-probabilities
+        N x V, the new rows)."""
+        w = self.w
+        h = hyp["h"]
+        if self.monotonic:  # the previous character moves the alignment
+            emit = hyp["emit"]
+            seen = emit[np.arange(len(h)), :, np.minimum(tokens, emit.shape[-1] - 1)]
+            joint = hyp["align"] + seen
+            top = joint.max(-1, keepdims=True)
+            hyp = {**hyp, "align": joint - top - np.log(np.exp(joint - top).sum(-1, keepdims=True))}
         tag_vecs = s["tags"]
         if len(tag_vecs):
             a = _softmax((h @ w["tag_query.weight"].T) @ tag_vecs.T)
@@ -219,19 +269,24 @@ class NumpyReinflector(predict.Predictor):
         gi = self._emb_in[np.minimum(tokens, len(self._emb_in) - 1)]
         gi = gi + s["z_in"] + c @ w["gru_ctx.weight"].T
         h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
+        if self.monotonic:
+            out = w["out.weight"][:, : h.shape[1] + c.shape[1]]
+            return self._monotonic(
+                s, hyp, h, np.concatenate([h, c], axis=1) @ out.T + w["out.bias"]
+            )
         if source and not before:  # keyed by the new state, output layer only
             src, a = self._source_context(s, h)
             c = np.concatenate([c, src], axis=1)
         logits = np.concatenate([h, c], axis=1) @ w["out.weight"].T + w["out.bias"]
         if not self.cfg.copy:
-            return _log_softmax(logits), h
+            return _log_softmax(logits), {"h": h}
         # The pointer-generator: p = (1 - g) softmax(logits) + g (a scattered on the source).
         gate = np.concatenate([h, src], axis=1) @ w["copy_gate.weight"].T + w["copy_gate.bias"]
         g = _sigmoid(gate)
         copied = a @ s["src_onehot"]
         generated = np.zeros_like(copied)
         generated[:, : logits.shape[1]] = _softmax(logits)
-        return np.log(np.maximum((1.0 - g) * generated + g * copied, TINY)), h
+        return np.log(np.maximum((1.0 - g) * generated + g * copied, TINY)), {"h": h}
 
     def _source_context(self, s: dict, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the source context N x A, the attention weights N x L)."""
@@ -241,7 +296,7 @@ class NumpyReinflector(predict.Predictor):
     def _beam(self, s: dict, beam: int, max_length: int) -> list[tuple[list[int], float]]:
         """Beam search for one input, as :func:`reinflect.morph.decoding.beam_search`."""
         K = beam
-        h = np.repeat(s["h"], K, axis=0)
+        hyp = {k: np.repeat(s[k], K, axis=0) for k in HYPOTHESIS if k in s}
         scores = np.full(K, -np.inf, dtype=np.float32)
         scores[0] = 0.0
         tokens = np.full(K, BOS, dtype=np.int64)
@@ -249,18 +304,19 @@ class NumpyReinflector(predict.Predictor):
         history = np.zeros((K, 0), dtype=np.int64)
         for _ in range(max_length):
             live = ~finished & (scores > -np.inf)
-            logp_live, h_live = self._step(s, h[live], tokens[live])
+            logp_live, new = self._step(s, {k: v[live] for k, v in hyp.items()}, tokens[live])
             V = logp_live.shape[1]
             logp = np.full((K, V), -np.inf, dtype=np.float32)
             logp[:, PAD] = 0.0
             logp[live] = logp_live
-            h = h.copy()
-            h[live] = h_live
+            hyp = {k: v.copy() for k, v in hyp.items()}
+            for k, v in hyp.items():
+                v[live] = new[k]
             cand = (scores[:, None] + logp).reshape(-1)
             flat = np.argsort(-cand, kind="stable")[:K]
             scores = cand[flat]
             origin, tok = flat // V, flat % V
-            h = h[origin]
+            hyp = {k: v[origin] for k, v in hyp.items()}
             history = np.concatenate([history[origin], tok[:, None]], axis=1)
             finished = finished[origin] | (tok == EOS)
             tokens = tok
@@ -291,9 +347,9 @@ class NumpyReinflector(predict.Predictor):
             if source not in classes:
                 classes[source] = [int(np.argmax(lq)) for lq in self.tag_log_probs(source)]
             s = self._start(form, classes[source])
-            h, prev, total = s["h"], BOS, 0.0
+            hyp, prev, total = {k: s[k] for k in HYPOTHESIS if k in s}, BOS, 0.0
             for tok in [*self.vocab.encode(source), EOS]:
-                logp, h = self._step(s, h, np.array([prev]))
+                logp, hyp = self._step(s, hyp, np.array([prev]))
                 total += float(logp[0, tok])
                 prev = tok
             out.append(total)

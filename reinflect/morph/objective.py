@@ -85,7 +85,7 @@ def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extr
     if states is not None:
         # The four reconstructions' sources: x_s, x_t (the transductions), then
         # x_s, x_t again (the self-reconstructions, and the unlabeled words after).
-        auto = no_source(mask) if model.cfg.copy else mask
+        auto = no_source(mask) if model.private_source else mask
         copy_ids = _stack_rows([batch.get("source_copy", src), batch.get("target_copy", tgt)], PAD)
         rows["source"] = (
             torch.cat([states[: 2 * B]] * 2),
@@ -248,7 +248,7 @@ def unlabeled(
     q = model.posterior(h)
     source = None
     if model.cfg.source_attention:
-        source = (states, no_source(mask) if model.cfg.copy else mask, words)
+        source = (states, no_source(mask) if model.private_source else mask, words)
 
     def conditional(ys: list[torch.Tensor]):
         log_px = model.log_likelihood(model.start(q.rsample(), ys, source), words)

@@ -1,0 +1,160 @@
+"""Hard monotonic attention (``--source-attention-style monotonic``): its
+log-likelihood is the sum over every monotonic alignment of transition times
+emission, which is checked here by enumerating the alignments; a model with it
+learns a copy task."""
+
+import itertools
+import math
+import random
+
+import pytest
+import torch
+
+from reinflect import config
+from reinflect.morph import model as morph_model
+from reinflect.morph import tags, torch_engine
+from reinflect.morph import train as morph_train
+from reinflect.morph.vocab import BOS, EOS
+
+SMALL = dict(char_embedding=16, encoder_hidden=12, latent=6, tag_embedding=10, decoder_hidden=14)
+V = 10
+
+
+def _models(copy: bool):
+    """A monotonic model and, with the same weights, a soft "output"-style one:
+    its attention restricted to one source position gives that position's
+    emission (the output layer on [h; tags; W_v s_i], the copy gate on
+    [h; W_v s_i]), and its decoder states are the same (neither feeds the
+    source to the GRU)."""
+    torch.manual_seed(5)
+    mono = morph_model.MSVED(
+        vocab_size=V,
+        tag_sizes=[3, 2],
+        cfg=config.MorphModelConfig(**SMALL, **config.source_attention("monotonic"), copy=copy),
+    ).eval()
+    with torch.no_grad():
+        for p in mono.parameters():
+            p.mul_(2.0)
+    soft = morph_model.MSVED(
+        vocab_size=V,
+        tag_sizes=[3, 2],
+        cfg=config.MorphModelConfig(**SMALL, **config.source_attention("output"), copy=copy),
+    ).eval()
+    soft.load_state_dict(mono.state_dict())
+    return mono, soft
+
+
+@pytest.mark.parametrize("copy", [False, True])
+def test_the_likelihood_sums_every_monotonic_alignment(copy):
+    mono, soft = _models(copy)
+    src = torch.tensor([[4, 5, 10, 6]])  # 10: a character past the vocabulary (copy id)
+    target = torch.tensor([[5, 10, 7, EOS]]) if copy else torch.tensor([[5, 6, 7, EOS]])
+    L, T = src.shape[1], target.shape[1]
+    z = torch.randn(1, SMALL["latent"])
+    ys = [torch.tensor([[0.0, 1.0, 0.0]]), torch.tensor([[0.0, 1.0]])]
+    with torch.no_grad():
+        states, mask, _ = mono.encode(src.clamp_max(V - 1), torch.tensor([L]))
+        got = mono.log_likelihood(mono.start(z, ys, (states, mask, src)), target)[0]
+        # Each position's emissions, step by step: the soft model attending to it alone.
+        emit = torch.zeros(T, L, V + 1)
+        hs = []
+        for i in range(L):
+            only = torch.full_like(mask, morph_model.NEG)
+            only[0, i] = 0.0
+            state, prev = soft.start(z, ys, (states, only, src)), torch.tensor([BOS])
+            for t in range(T):
+                logp, state = soft.decode_step(state, prev)
+                emit[t, i, : logp.shape[-1]] = logp[0].exp()
+                if i == 0:
+                    hs.append(state["h"][0])
+                prev = target[:, t]
+        keys = mono.src_key(states[0])  # L x A
+        trans = []  # p(a_t = i | a_{t-1} = k): softmax over i >= k
+        for h in hs:
+            s = keys @ mono.src_query(h)
+            trans.append(
+                torch.stack(
+                    [
+                        torch.cat([torch.zeros(k), torch.softmax(s[k:], 0)]) if k < L else None
+                        for k in range(L)
+                    ]
+                )
+            )
+    total = 0.0
+    for path in itertools.combinations_with_replacement(range(L), T):  # a_1 <= ... <= a_T
+        p, prev = 1.0, 0
+        for t, i in enumerate(path):
+            p *= float(trans[t][prev, i]) * float(emit[t, i, target[0, t]])
+            prev = i
+        total += p
+    assert float(got) == pytest.approx(math.log(total), abs=1e-4)
+
+
+def test_a_row_without_a_source_decodes_from_the_generator_alone():
+    """The auto-encoding rows get no source: they score as MSVED's plain decoder
+    with the same weights (the output layer without the source's columns)."""
+    mono, _ = _models(copy=True)
+    plain = morph_model.MSVED(vocab_size=V, tag_sizes=[3, 2], cfg=config.MorphModelConfig(**SMALL))
+    D, T_ = SMALL["decoder_hidden"], SMALL["tag_embedding"]
+    weights = {k: v for k, v in mono.state_dict().items() if k in plain.state_dict()}
+    weights["out.weight"] = weights["out.weight"][:, : D + T_]
+    plain.load_state_dict(weights)
+    plain.eval()
+    ids = torch.tensor([[4, 5, 6], [7, 8, 9]])
+    z = torch.randn(2, SMALL["latent"])
+    ys = [torch.tensor([[0.0, 1.0, 0.0]] * 2), torch.tensor([[0.0, 1.0]] * 2)]
+    targets = torch.tensor([[4, 6, EOS], [9, EOS, 0]])
+    with torch.no_grad():
+        states, mask, _ = mono.encode(ids, torch.tensor([3, 3]))
+        none = torch.full_like(mask, morph_model.NEG)
+        got = mono.log_likelihood(mono.start(z, ys, (states, none, ids)), targets)
+        want = plain.log_likelihood(plain.start(z, ys), targets)
+        step, _ = mono.decode_step(mono.start(z, ys, (states, none, ids)), torch.tensor([BOS] * 2))
+        first, _ = plain.decode_step(plain.start(z, ys), torch.tensor([BOS] * 2))
+    assert torch.allclose(got, want, atol=1e-4)
+    assert torch.allclose(step[:, :V], first, atol=1e-4)
+
+
+def _suffix_pairs(rng, n, letters):
+    words = {"".join(rng.choice(letters) for _ in range(rng.randint(3, 6))) for _ in range(n)}
+    return [(w, "V;PST", w + "ed") for w in sorted(words)]
+
+
+@pytest.mark.slow
+def test_a_monotonic_model_learns_to_copy_unseen_stems(tmp_path):
+    rng = random.Random(0)
+    train = _suffix_pairs(rng, 300, "abcdefghijklmn")
+    (tmp_path / "train").write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in train))
+    (tmp_path / "dev").write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in train[:20]))
+    trainer = morph_train.Trainer(
+        train_path=tmp_path / "train",
+        dev_path=tmp_path / "dev",
+        out_dir=tmp_path / "run",
+        model_cfg=config.MorphModelConfig(
+            char_embedding=32,
+            encoder_hidden=64,
+            latent=16,
+            tag_embedding=32,
+            decoder_hidden=64,
+            **config.source_attention("monotonic"),
+            copy=True,
+        ),  # fmt: skip
+        train_cfg=config.MorphTrainConfig(
+            batch_size=32,
+            max_steps=600,
+            eval_every=100,
+            wordfreq_words=0,
+            seed=0,
+            supervised_only=True,
+        ),  # fmt: skip
+        progress=False,
+    )
+    trainer.fit()
+    r = torch_engine.Reinflector(trainer.kept_model.eval(), trainer.vocab, trainer.schema)
+    for pairs, least in (
+        (_suffix_pairs(random.Random(1), 60, "abcdefghijklmn"), 0.9),
+        (_suffix_pairs(random.Random(2), 30, "abcdefgQXZ"), 0.8),  # Q, X, Z: never in training
+    ):
+        out = r.inflect([a for a, _, _ in pairs], [tags.parse(t) for _, t, _ in pairs], beam=1)
+        right = sum(o[0][0] == b for o, (_, _, b) in zip(out, pairs, strict=True))
+        assert right / len(pairs) >= least
