@@ -9,6 +9,7 @@ import random
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 from reinflect import config
 from reinflect.morph import model as morph_model
@@ -24,8 +25,10 @@ def _models(copy: bool):
     """A monotonic model and, with the same weights, a soft "output"-style one:
     its attention restricted to one source position gives that position's
     emission (the output layer on [h; tags; W_v s_i], the copy gate on
-    [h; W_v s_i]), and its decoder states are the same (neither feeds the
-    source to the GRU)."""
+    [h; W_v s_i]). The monotonic model's GRU weights for the aligned value
+    are zeroed, so that its decoder states are the soft model's (which feeds
+    no source to the GRU); ``test_the_gru_reads_the_expected_aligned_value``
+    checks that input."""
     torch.manual_seed(5)
     mono = morph_model.MSVED(
         vocab_size=V,
@@ -40,7 +43,12 @@ def _models(copy: bool):
         tag_sizes=[3, 2],
         cfg=config.MorphModelConfig(**SMALL, **config.source_attention("output"), copy=copy),
     ).eval()
-    soft.load_state_dict(mono.state_dict())
+    T = SMALL["tag_embedding"]
+    with torch.no_grad():
+        mono.gru_ctx.weight[:, T:] = 0.0
+    weights = mono.state_dict()
+    weights["gru_ctx.weight"] = weights["gru_ctx.weight"][:, :T]
+    soft.load_state_dict(weights)
     return mono, soft
 
 
@@ -90,14 +98,81 @@ def test_the_likelihood_sums_every_monotonic_alignment(copy):
     assert float(got) == pytest.approx(math.log(total), abs=1e-4)
 
 
+def _paths_reference(model, state, target):
+    """log p(target) by enumerating alignment paths step by step: the GRU input's
+    aligned value is the mean of W_v s_{a_{t-1}} over the paths' posterior,
+    each path's weight its transition times emission (the model's emission
+    function, checked against the soft model above)."""
+    L = state["src_keys"].shape[1]
+    values = state["src_in"][0]  # L x 3D: each position's value into the GRU
+    paths = {(0,): 1.0}  # a_0 = 0
+    inputs = state["_inputs"]
+    prev, total = torch.tensor([BOS]), 0.0
+    for t in range(target.shape[1]):
+        z = sum(paths.values())
+        feed = sum(p / z * values[a[-1]] for a, p in paths.items())
+        ctx_out, state, _ = model._step(state, F.embedding(prev, inputs) + feed)
+        h = state["h"]
+        scores = (state["src_keys"][0] @ model.src_query(h)[0]).tolist()
+        emit = model._emissions(state, h, model._logits(h, ctx_out))[0]  # L x V'
+        new = {}
+        for a, p in paths.items():
+            k = a[-1]
+            norm = math.log(sum(math.exp(s_) for s_ in scores[k:]))
+            for i in range(k, L):
+                w = math.exp(scores[i] - norm) * float(emit[i, target[0, t]].exp())
+                new[a + (i,)] = p * w
+        total += math.log(sum(new.values()) / z)
+        paths, prev = new, target[:, t]
+    return total
+
+
+@pytest.mark.parametrize("copy", [False, True])
+def test_the_gru_reads_the_expected_aligned_value(copy):
+    """With the aligned value's GRU weights in place, the likelihood (teacher
+    forced) and the sum of the decoding steps' log-probabilities both equal
+    the enumeration over alignment paths, whose posterior sets the input."""
+    torch.manual_seed(7)
+    cfg = config.MorphModelConfig(**SMALL, **config.source_attention("monotonic"), copy=copy)
+    mono = morph_model.MSVED(vocab_size=V, tag_sizes=[3, 2], cfg=cfg).eval()
+    with torch.no_grad():
+        mono.gru_ctx.weight.mul_(4.0)  # make the aligned value matter
+    src = torch.tensor([[4, 5, 10, 6]])
+    target = torch.tensor([[5, 10, 7, EOS]]) if copy else torch.tensor([[5, 6, 7, EOS]])
+    z = torch.randn(1, SMALL["latent"])
+    ys = [torch.tensor([[0.0, 1.0, 0.0]]), torch.tensor([[0.0, 1.0]])]
+    with torch.no_grad():
+        states, mask, _ = mono.encode(src.clamp_max(V - 1), torch.tensor([src.shape[1]]))
+        source = (states, mask, src)
+        got = float(mono.log_likelihood(mono.start(z, ys, source), target)[0])
+        want = _paths_reference(mono, mono.start(z, ys, source), target)
+        state, prev, stepped = mono.start(z, ys, source), torch.tensor([BOS]), 0.0
+        for t in range(target.shape[1]):
+            logp, state = mono.decode_step(state, prev)
+            stepped += float(logp[0, target[0, t]])
+            prev = target[:, t]
+        # Without the input the likelihood differs: the test can tell them apart.
+        with torch.no_grad():
+            mono.gru_ctx.weight[:, SMALL["tag_embedding"] :] = 0.0
+        blind = float(mono.log_likelihood(mono.start(z, ys, source), target)[0])
+    assert got == pytest.approx(want, abs=1e-4)
+    assert stepped == pytest.approx(want, abs=1e-4)
+    assert abs(blind - want) > 1e-2
+
+
 def test_a_row_without_a_source_decodes_from_the_generator_alone():
     """The auto-encoding rows get no source: they score as MSVED's plain decoder
     with the same weights (the output layer without the source's columns)."""
     mono, _ = _models(copy=True)
+    with torch.no_grad():  # an aligned value would reach the GRU if the row had one
+        mono.gru_ctx.weight[:, SMALL["tag_embedding"] :] = torch.randn_like(
+            mono.gru_ctx.weight[:, SMALL["tag_embedding"] :]
+        )
     plain = morph_model.MSVED(vocab_size=V, tag_sizes=[3, 2], cfg=config.MorphModelConfig(**SMALL))
     D, T_ = SMALL["decoder_hidden"], SMALL["tag_embedding"]
     weights = {k: v for k, v in mono.state_dict().items() if k in plain.state_dict()}
     weights["out.weight"] = weights["out.weight"][:, : D + T_]
+    weights["gru_ctx.weight"] = weights["gru_ctx.weight"][:, :T_]  # no aligned value
     plain.load_state_dict(weights)
     plain.eval()
     ids = torch.tensor([[4, 5, 6], [7, 8, 9]])

@@ -35,12 +35,15 @@
   p(a_t = i | a_{t-1} = k) = softmax over i >= k of (W_q h_t) . (W_k s_i);
   the emission p(w | a_t = i) is the output layer on [h_t; tag context;
   W_v s_i], and with copying (1 - g_i) of that plus g_i on the character at
-  i, g_i = sigmoid(W [h_t; W_v s_i] + b). The decoder state h_t does not
-  depend on the alignment, so the alignment is summed out exactly by the
-  forward algorithm (the state of a hypothesis carries the distribution of
-  a_t given its prefix): log p(word) is a sum of per-character log p(w_t |
-  prefix), as for the other decoders, and beam search is unchanged. A row
-  without a source has one empty position: the generator alone.
+  i, g_i = sigmoid(W [h_t; W_v s_i] + b). The GRU reads, beside the previous
+  character, the expected aligned value sum_i p(a_{t-1} = i | prefix) W_v s_i
+  (ours: where the alignment stands, which a plain decoder state cannot
+  know). That is a function of the prefix, not of one alignment, so the
+  alignment is summed out exactly by the forward algorithm (the state of a
+  hypothesis carries the distribution of a_t given its prefix): log p(word)
+  is a sum of per-character log p(w_t | prefix), as for the other decoders,
+  and beam search is unchanged. A row without a source has one empty
+  position (a zero value): the generator alone.
 * Dropout (ours, ``cfg.dropout``; off by default): on the encoder's outputs and
   on the decoder states under the output layer, in training only.
 
@@ -65,7 +68,16 @@ NEG = -1e9  # a large negative score for masked attention positions
 # The state keys that belong to one hypothesis (beam search moves them with it).
 HYPOTHESIS = ("h", "align", "emit")
 # What the hard monotonic decoder reads per row besides the decoder state.
-ALIGN_INPUTS = ("src_logits", "src_mask", "src_keys", "src_gate", "src_onehot", "has_src", "align")
+ALIGN_INPUTS = (
+    "src_logits",
+    "src_in",
+    "src_mask",
+    "src_keys",
+    "src_gate",
+    "src_onehot",
+    "has_src",
+    "align",
+)
 TINY = 1e-30  # the least probability a copying decoder gives a character (log: -69)
 
 
@@ -133,7 +145,10 @@ class MSVED(nn.Module):
         # blocks so the embedding and z parts are computed once per sequence.
         self.gru_emb = nn.Linear(E, 3 * D, bias=False)
         self.gru_z = nn.Linear(Z, 3 * D)
-        self.gru_ctx = nn.Linear(T + (src if self.src_in_step else 0), 3 * D, bias=False)
+        # The GRU reads the source context in the "input" style and the expected
+        # aligned value in the "monotonic" one.
+        reads_src = self.src_in_step or self.monotonic
+        self.gru_ctx = nn.Linear(T + (src if reads_src else 0), 3 * D, bias=False)
         self.gru_hidden = nn.Linear(D, 3 * D)
         self.out = nn.Linear(D + T + src, vocab_size)
         # Column j of the present tag values belongs to dimension tag_group[j].
@@ -288,8 +303,11 @@ class MSVED(nn.Module):
         first = torch.arange(mask.shape[1], device=mask.device) == 0
         allowed = present | (~has & first)
         align = torch.full(mask.shape, NEG, device=mask.device).masked_fill(first, 0.0)
+        T = self.cfg.tag_embedding
         out = {
             "src_logits": (values @ state["_src_proj"]).float(),  # B x L x V
+            # Each position's value's share of the GRU input: B x L x 3D.
+            "src_in": values @ self.gru_ctx.weight[:, T:].t(),
             "src_mask": torch.zeros_like(align).masked_fill(~allowed, NEG),
             "has_src": has.float(),
             "align": align,
@@ -439,9 +457,9 @@ class MSVED(nn.Module):
 
     def _monotonic_step(self, state, tokens: torch.Tensor):
         """One step of the hard monotonic decoder: the previous character's
-        emission moves the alignment to p(a_{t-1} | prefix), the GRU steps, and
-        the next character's log-probability sums its emission over
-        p(a_t | prefix)."""
+        emission moves the alignment to p(a_{t-1} | prefix), the GRU steps on the
+        character and the expected aligned value, and the next character's
+        log-probability sums its emission over p(a_t | prefix)."""
         emit = state["emit"]
         L = emit.shape[1]
         seen = tokens.clamp_max(emit.shape[-1] - 1).view(-1, 1, 1).expand(-1, L, 1)
@@ -449,12 +467,21 @@ class MSVED(nn.Module):
         align = joint - joint.logsumexp(-1, keepdim=True)
         inputs = state["_inputs"]
         emb = F.embedding(tokens.clamp_max(inputs.shape[0] - 1), inputs)
-        ctx_out, state, _ = self._step(state, emb)
+        ctx_out, state, _ = self._step(state, emb + self._aligned_input(state, align))
         h = state["h"]
         pred = self.advance(align, self._alignment_scores(state, h))
         emit = self._emissions(state, h, self._logits(h, ctx_out))
         logp = (pred.unsqueeze(-1) + emit).logsumexp(1)
         return logp, {**state, "align": pred, "emit": emit}
+
+    @staticmethod
+    def _aligned_input(state, align: torch.Tensor) -> torch.Tensor:
+        """The expected aligned value's share of the GRU input, sum_i p(a = i)
+        W_v s_i through the GRU's weights: ``B x 3D`` for log-probabilities
+        ``align`` (``B x L``). A function of the prefix alone (the alignment
+        is summed out), so the likelihood stays exact."""
+        p = align.exp().to(state["src_in"].dtype)
+        return (p.unsqueeze(-1) * state["src_in"]).sum(1)
 
     @staticmethod
     def advance(align: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -466,21 +493,15 @@ class MSVED(nn.Module):
         return scores + (align - norm).logcumsumexp(-1)
 
     def _alignment_scores(self, state, h: torch.Tensor) -> torch.Tensor:
-        """Transition scores (W_q h) . (W_k s_i), masked: ``B x L`` for one step,
-        ``B x T x L`` for all steps at once."""
+        """Transition scores (W_q h) . (W_k s_i), masked: ``B x L``."""
         q, keys = self.src_query(h).float(), state["src_keys"].float()
-        if h.dim() == 2:
-            return (keys * q.unsqueeze(1)).sum(-1) + state["src_mask"]
-        return q @ keys.transpose(1, 2) + state["src_mask"].unsqueeze(1)
+        return (keys * q.unsqueeze(1)).sum(-1) + state["src_mask"]
 
     def _gate(self, state, h: torch.Tensor) -> torch.Tensor:
-        """The copy gate g_i at every source position: ``B [x T] x L``."""
+        """The copy gate g_i at every source position: ``B x L``."""
         D = self.cfg.decoder_hidden
         own = F.linear(h.float(), self.copy_gate.weight[:, :D].float(), self.copy_gate.bias.float())
-        share = state["src_gate"] if h.dim() == 2 else state["src_gate"].unsqueeze(1)
-        return torch.sigmoid(own + share) * (
-            state["has_src"] if h.dim() == 2 else state["has_src"].unsqueeze(1)
-        )
+        return torch.sigmoid(own + state["src_gate"]) * state["has_src"]
 
     def _emissions(self, state, h: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """log p(w | a_t = i), ``B x L x V'``, for one step's state ``h`` and output
@@ -493,50 +514,49 @@ class MSVED(nn.Module):
         generated = F.pad(torch.softmax(logits, -1), (0, onehot.shape[-1] - logits.shape[-1]))
         return torch.log(((1.0 - g) * generated + g * onehot).clamp_min(TINY))
 
-    def _monotonic_log_likelihood(self, state, hs, outs, targets: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced log p(targets) of the hard monotonic decoder: the forward
-        algorithm over the alignments, on the rows with a source; the rows
-        without one emit from the generator alone."""
+    def _monotonic_log_likelihood(self, state, inputs: torch.Tensor, targets: torch.Tensor):
+        """Teacher-forced log p(targets) of the hard monotonic decoder, ``inputs``
+        the previous characters' GRU inputs (``B x T x 3D``): the forward
+        algorithm over the alignments, step by step since the GRU reads the
+        expected aligned value, on the rows with a source; the rows without
+        one (a zero aligned value) emit from the generator alone."""
         B, T = targets.shape
-        logits = self._logits(hs, outs).float()  # B x T x V
-        V = logits.shape[-1]
         real = (targets != PAD).float()
-        known = targets < V
-        tgt = targets.clamp_max(V - 1)
         has = state["has_src"].squeeze(-1) > 0
-        total = logits.new_zeros(B)
-        plain = (~has).nonzero().squeeze(1)
-        if plain.numel():
-            lp = F.log_softmax(logits[plain], -1).gather(-1, tgt[plain].unsqueeze(-1)).squeeze(-1)
-            if self.cfg.copy:  # as a step computes it: probabilities floored at TINY
-                lp = torch.log(lp.exp().clamp_min(TINY))
-            lp = lp.masked_fill(~known[plain], math.log(TINY))
-            total = total.index_copy(0, plain, (lp * real[plain]).sum(-1))
-        rows = has.nonzero().squeeze(1)
-        if not rows.numel():
-            return total
+        rows, plain = has.nonzero().squeeze(1), (~has).nonzero().squeeze(1)
         st = {k: state[k][rows] for k in ALIGN_INPUTS if k in state}
-        h, lg, tg, tgt = hs[rows], logits[rows], targets[rows], tgt[rows]
-        full = lg.unsqueeze(2) + st["src_logits"].unsqueeze(1)  # n x T x L x V
-        n, L = full.shape[0], full.shape[2]
-        picked = full.gather(-1, tgt[:, :, None, None].expand(n, T, L, 1)).squeeze(-1)
-        log_gen = picked - full.logsumexp(-1)  # n x T x L
-        if self.cfg.copy:
-            g = self._gate(st, h)
-            onehot = st["src_onehot"].float()  # n x L x V'
-            match = onehot.gather(-1, tg.unsqueeze(1).expand(n, L, T)).transpose(1, 2)
-            gen = log_gen.exp() * known[rows].unsqueeze(-1)
-            log_e = torch.log(((1.0 - g) * gen + g * match).clamp_min(TINY))
-        else:
-            log_e = log_gen
-        scores = self._alignment_scores(st, h)  # n x T x L
-        align, acc = st["align"], total.new_zeros(n)
-        for t in range(T):
-            joint = self.advance(align, scores[:, t]) + log_e[:, t]
+        align, acc = st["align"], real.new_zeros(len(rows))
+        # The aligned value of a_0 = 0 first; zero for the rows without a source.
+        feed = inputs.new_zeros(B, inputs.shape[-1])
+        feed = feed.index_copy(0, rows, self._aligned_input(st, align).to(feed.dtype))
+        hs, outs = [], []
+        for t, emb in enumerate(inputs.unbind(1)):
+            ctx_out, state, _ = self._step(state, emb + feed)
+            h = self._dropout(state["h"])
+            hs.append(h)
+            outs.append(ctx_out)
+            if not rows.numel():
+                continue
+            h = h[rows]
+            emit = self._emissions(st, h, self._logits(h, ctx_out[rows]))  # n x L x V'
+            tgt = targets[rows, t].clamp_max(emit.shape[-1] - 1)
+            log_e = emit.gather(-1, tgt.view(-1, 1, 1).expand(-1, emit.shape[1], 1)).squeeze(-1)
+            joint = self.advance(align, self._alignment_scores(st, h)) + log_e
             lp = joint.logsumexp(-1)
             align = joint - lp.unsqueeze(-1)
             acc = acc + lp * real[rows, t]
-        return total.index_copy(0, rows, acc)
+            feed = feed.index_copy(0, rows, self._aligned_input(st, align).to(feed.dtype))
+        total = real.new_zeros(B).index_copy(0, rows, acc)
+        if plain.numel():
+            hs, outs = torch.stack(hs, dim=1)[plain], torch.stack(outs, dim=1)[plain]
+            lp = F.log_softmax(self._logits(hs, outs).float(), -1)
+            V, tgt = lp.shape[-1], targets[plain]
+            lp = lp.gather(-1, tgt.clamp_max(V - 1).unsqueeze(-1)).squeeze(-1)
+            if self.cfg.copy:  # as a step computes it: probabilities floored at TINY
+                lp = torch.log(lp.exp().clamp_min(TINY))
+            lp = lp.masked_fill(tgt >= V, math.log(TINY))
+            total = total.index_copy(0, plain, (lp * real[plain]).sum(-1))
+        return total
 
     def log_likelihood(self, state, targets: torch.Tensor) -> torch.Tensor:
         """Teacher-forced log p(targets | state): ``targets`` B x T (ending in EOS,
@@ -551,6 +571,8 @@ class MSVED(nn.Module):
             # share of the GRU input, is zero.
             drop = torch.rand(B, T, device=prev.device) < self.cfg.word_dropout
             prev = prev.masked_fill(drop, table.shape[0] - 1)
+        if self.monotonic:
+            return self._monotonic_log_likelihood(state, F.embedding(prev, table), targets)
         hs, outs, srcs = [], [], []
         for prev_t in prev.unbind(1):
             ctx_out, state, src = self._step(state, F.embedding(prev_t, table))
@@ -558,8 +580,6 @@ class MSVED(nn.Module):
             outs.append(ctx_out)
             srcs.append(src)
         hs, outs = self._dropout(torch.stack(hs, dim=1)), torch.stack(outs, dim=1)
-        if self.monotonic:
-            return self._monotonic_log_likelihood(state, hs, outs, targets)
         src = None
         if self.src_at_output:
             share, src = self._source_context(state, hs)

@@ -201,7 +201,9 @@ class NumpyReinflector(predict.Predictor):
         if self.monotonic:
             D = cfg.decoder_hidden
             values = start["src_values"]
-            start["src_logits"] = values @ w["out.weight"][:, D + cfg.tag_embedding :].T  # L x V
+            T = cfg.tag_embedding
+            start["src_logits"] = values @ w["out.weight"][:, D + T :].T  # L x V
+            start["src_in"] = values @ w["gru_ctx.weight"][:, T:].T  # L x 3D: into the GRU
             if cfg.copy:
                 start["src_gate"] = values @ w["copy_gate.weight"][0, D:]  # L
             width = start["src_onehot"].shape[1] if cfg.copy else len(w["out.bias"])
@@ -267,7 +269,9 @@ class NumpyReinflector(predict.Predictor):
         # A copied unknown character (an id past the vocabulary) is read as a
         # dropped input, the table's zero row, as word dropout trains it to be.
         gi = self._emb_in[np.minimum(tokens, len(self._emb_in) - 1)]
-        gi = gi + s["z_in"] + c @ w["gru_ctx.weight"].T
+        gi = gi + s["z_in"] + c @ w["gru_ctx.weight"][:, : c.shape[1]].T
+        if self.monotonic:  # the expected aligned value
+            gi = gi + np.exp(hyp["align"]) @ s["src_in"]
         h = _gru(gi, h @ w["gru_hidden.weight"].T + w["gru_hidden.bias"], h)
         if self.monotonic:
             out = w["out.weight"][:, : h.shape[1] + c.shape[1]]
