@@ -150,7 +150,7 @@ def mnist_train(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Train M1 or M2; the best validation checkpoint is tested and pictured."""
-    from reinflect import train as training
+    from reinflect import training
     from reinflect.mnist import train
 
     _guard(training.refuse_existing_run, out, overwrite=overwrite)
@@ -507,61 +507,33 @@ def morph_train(
         if ("format" if param == "fmt" else param) in config.MORPH_OPTIONS and _given(ctx, param)
     }
     run_cfg = _guard(config.resolve_morph, given, config_file=config_file)
-    data = run_cfg.data
-    if data.uses_sample:
-        data.lang = data.lang or "english"
-        t = run_cfg.train
-        if t.max_minutes is None and t.max_steps is None and not resume:
-            t.max_minutes = config.SAMPLE_MINUTES
-            if not print_config:
-                typer.echo(
-                    f"training on the bundled English sample for {t.max_minutes:g} minutes "
-                    "(--minutes to change)",
-                    err=True,
-                )
+    minutes = config.sample_defaults(run_cfg, resume=resume)
+    if minutes is not None and not print_config:
+        typer.echo(
+            f"training on the bundled English sample for {minutes:g} minutes (--minutes to change)",
+            err=True,
+        )
     if print_config:
         typer.echo(config.to_toml(run_cfg), nl=False)
         return
-    from reinflect import train as training
-
-    _guard(training.refuse_existing_run, out, resume=resume, overwrite=overwrite)
-    train_files, dev_file = _guard(data.files)
-    _train_run(run_cfg, train_files, dev_file, out=out, resume=resume, progress=progress)
+    _train_run(run_cfg, out=out, resume=resume, overwrite=overwrite, progress=progress)
 
 
-def _train_run(run_cfg, train_files, dev_file, *, out: Path, resume: bool, progress: bool):
-    from reinflect import train as training
+def _train_run(run_cfg, *, out: Path, resume: bool, overwrite: bool, progress: bool):
+    from reinflect import training
     from reinflect.morph import train as morph_training
 
-    data = run_cfg.data
-    trainer = _guard(
-        morph_training.Trainer,
-        train_path=train_files,
-        dev_path=dev_file,
-        out_dir=out,
-        model_cfg=run_cfg.model,
-        train_cfg=run_cfg.train,
-        unlabeled_path=data.unlabeled,
-        lang=data.lang,
-        fmt=None if data.format == "auto" else data.format,
-        progress=progress,
-        skip_bad_lines=data.skip_bad_lines,
-    )
-    main = trainer.dist.main
-    # What the training set's size chose is the run's: config.toml repeats it.
-    run_cfg = trainer.sized(run_cfg)
-    for line in trainer.chosen if main else ():
-        typer.echo(f"by size: {line}", err=True)
-    if not run_cfg.train.supervised_only and main:
-        c = trainer.unlabeled_counts
-        typer.echo(f"unlabeled words: {c.get('total', 0)} ({json.dumps(c)})", err=True)
-    if resume:
-        _guard(trainer.resume)
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.toml").write_text(config.to_toml(run_cfg))
+    main = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 reports
     try:
-        summary = _guard(trainer.fit)
+        summary = _guard(
+            morph_training.run,
+            run_cfg,
+            out=out,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            report=lambda line: typer.echo(line, err=True),
+        )
     except training.Interrupted as e:
         if main:
             typer.echo(str(e), err=True)

@@ -337,6 +337,20 @@ class MorphRunConfig:
     train: MorphTrainConfig = field(default_factory=MorphTrainConfig)
 
 
+def sample_defaults(run: MorphRunConfig, *, resume: bool = False) -> float | None:
+    """A run on the bundled English sample (no data given) is English and, given
+    no budget, trains for :data:`SAMPLE_MINUTES`: returns those minutes when it
+    set them, else None."""
+    if not run.data.uses_sample:
+        return None
+    run.data.lang = run.data.lang or "english"
+    t = run.train
+    if t.max_minutes is None and t.max_steps is None and not resume:
+        t.max_minutes = SAMPLE_MINUTES
+        return t.max_minutes
+    return None
+
+
 # Option name (the CLI's, with "-" as "_"; the scripts' too) -> its field:
 # (section, field) or (section, field, subfield). The one mapping of options to config.
 MORPH_OPTIONS: dict[str, tuple[str, ...]] = {

@@ -29,7 +29,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from reinflect import config, download, train
+from reinflect import config, download
+from reinflect import training as train
 from reinflect.morph import errors, predict
 
 # The development subset of the issue "Small data": settings are chosen on it only.

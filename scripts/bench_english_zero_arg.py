@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from reinflect import train as training
+from reinflect import training
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RUN = "runs/default"

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from reinflect import config, train
+from reinflect import config
+from reinflect import training as train
 from reinflect.mnist import data, objective
 from reinflect.mnist import train as mnist_train
 from reinflect.vae import estimators, schedules

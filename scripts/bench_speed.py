@@ -40,7 +40,8 @@ from pathlib import Path
 
 import torch
 
-from reinflect import config, download, train
+from reinflect import config, download
+from reinflect import training as train
 from reinflect.morph import formats, tags, torch_engine
 from reinflect.morph import train as morph_train
 

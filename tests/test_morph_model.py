@@ -8,7 +8,7 @@ import torch
 from typer.testing import CliRunner
 
 from reinflect import cli, config
-from reinflect import train as train_mod
+from reinflect import training as train_mod
 from reinflect.errors import ReinflectError
 from reinflect.morph import decoding, objective, torch_engine
 from reinflect.morph import train as morph_train

@@ -18,7 +18,8 @@ import torch
 import torch.multiprocessing as mp
 from helpers import SMALL, TOY, write_rows
 
-from reinflect import checkpoint, config, train
+from reinflect import checkpoint, config
+from reinflect import training as train
 from reinflect.errors import ReinflectError
 from reinflect.morph import data, sizing
 from reinflect.morph import model as morph_model

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from reinflect import train
+from reinflect import training as train
 from reinflect.mnist import data
 from reinflect.mnist import model as mnist_model
 

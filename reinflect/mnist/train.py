@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 
-from reinflect import checkpoint, config, train
+from reinflect import checkpoint, config
+from reinflect import training as train
 from reinflect.mnist import data, objective
 from reinflect.mnist import model as mnist_model
 from reinflect.vae import estimators, schedules

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import torch
 
-from reinflect import checkpoint, config, train
+from reinflect import checkpoint, config
+from reinflect import training as train
 from reinflect.errors import ReinflectError
 from reinflect.morph import checkpoint as morph_checkpoint
 from reinflect.morph import (
@@ -585,3 +586,51 @@ class Trainer:
         if self.dist.main:
             (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
+
+
+def run(
+    run_cfg: config.MorphRunConfig,
+    *,
+    out: str | Path,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    report=log.info,
+) -> dict:
+    """Train the run ``run_cfg`` defines into ``out`` (what ``reinflect train``
+    does): refuse a finished run's folder unless ``resume`` or ``overwrite``,
+    read the data, let the training set's size choose what was left to it,
+    keep ``out/config.toml`` and train. ``report`` gets each line worth
+    telling (what the size chose, the unlabeled words). Returns the summary
+    (``summary.json``); raises :class:`reinflect.training.Interrupted` on
+    SIGINT/SIGTERM after writing ``last.pt``."""
+    out = Path(out)
+    train.refuse_existing_run(out, resume=resume, overwrite=overwrite)
+    train_files, dev_file = run_cfg.data.files()
+    data = run_cfg.data
+    trainer = Trainer(
+        train_path=train_files,
+        dev_path=dev_file,
+        out_dir=out,
+        model_cfg=run_cfg.model,
+        train_cfg=run_cfg.train,
+        unlabeled_path=data.unlabeled,
+        lang=data.lang,
+        fmt=None if data.format == "auto" else data.format,
+        progress=progress,
+        skip_bad_lines=data.skip_bad_lines,
+    )
+    main = trainer.dist.main
+    # What the training set's size chose is the run's: config.toml repeats it.
+    run_cfg = trainer.sized(run_cfg)
+    for line in trainer.chosen if main else ():
+        report(f"by size: {line}")
+    if not run_cfg.train.supervised_only and main:
+        c = trainer.unlabeled_counts
+        report(f"unlabeled words: {c.get('total', 0)} ({json.dumps(c)})")
+    if resume:
+        trainer.resume()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.toml").write_text(config.to_toml(run_cfg))
+    return trainer.fit()

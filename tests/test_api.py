@@ -1,0 +1,132 @@
+"""The Python API (``reinflect.load``, ``Model.inflect``/``inflect_many``/
+``analyze``, ``reinflect.train``) on a tiny model trained through it."""
+
+import subprocess
+import sys
+
+import pytest
+from helpers import SMALL, TOY, write_rows
+
+import reinflect
+from reinflect.errors import ReinflectError
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("api")
+    train = write_rows(d / "toy-train", TOY)
+    model = reinflect.train(
+        train=train,
+        dev=train,
+        out=d / "run",
+        max_steps=300,
+        eval_every=100,
+        batch_size=20,
+        wordfreq_words=0,
+        word_dropout=0.0,
+        hallucinate=0,
+        **SMALL,
+    )
+    return d / "run", model
+
+
+def test_train_returns_the_trained_model_and_keeps_its_config(trained):
+    run, model = trained
+    assert isinstance(model, reinflect.Model)
+    assert model.summary["best_dev_accuracy"] >= 80.0
+    assert (run / "model.pt").is_file()
+    assert "max_steps = 300" in (run / "config.toml").read_text()
+    assert model.tags["POS"] == ["N", "V"]
+
+
+def test_a_run_folder_is_not_trained_into_twice(trained):
+    run, _ = trained
+    with pytest.raises(ReinflectError, match="already holds a run .*--overwrite"):
+        reinflect.train(train=run / "x", dev=run / "x", out=run, max_steps=1)
+
+
+def test_a_loaded_model_inflects_what_it_learned(trained):
+    run, _ = trained
+    m = reinflect.load(run)
+    pairs = [(a, t) for a, t, _ in TOY]
+    forms = m.inflect_many(pairs)
+    right = sum(f == b for f, (_, _, b) in zip(forms, TOY, strict=True))
+    assert right >= 0.8 * len(TOY)
+    assert [m.inflect(a, t) for a, t in pairs[:5]] == forms[:5]
+    # Partial tags are resolved from the source's analysis, as on the command line.
+    assert m.inflect("plays", "PST") == m.inflect("plays", "V;PST")
+
+
+def test_evaluate_scores_a_gold_file(trained):
+    run, _ = trained
+    m = reinflect.load(run)
+    got = m.evaluate(run.parent / "toy-train")
+    forms = m.inflect_many([(a, t) for a, t, _ in TOY])
+    right = sum(f == b for f, (_, _, b) in zip(forms, TOY, strict=True))
+    assert got["accuracy"] == pytest.approx(100.0 * right / len(TOY))
+
+
+def test_nbest_gives_ranked_forms_with_log_probabilities(trained):
+    run, _ = trained
+    m = reinflect.load(run)
+    best = m.inflect("walk", "V;PST", nbest=3)
+    assert len(best) == 3 and all(isinstance(f, str) and lp <= 0 for f, lp in best)
+    assert len({f for f, _ in best}) == 3
+    assert best[0][0] == m.inflect("walk", "V;PST")
+    many = m.inflect_many([("walk", "V;PST"), ("cat", "N;PL")], nbest=2)
+    assert [len(h) for h in many] == [2, 2] and many[0] == best[:2]
+
+
+def test_analyze_ranks_tag_bundles(trained):
+    run, _ = trained
+    out = reinflect.load(run).analyze("walked", top=3)
+    assert len(out) == 3
+    probs = [p for _, p in out]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
+    assert out[0][0] == "V;PST" and all(isinstance(t, str) for t, _ in out)
+
+
+def test_both_engines_give_the_same_forms(trained):
+    run, _ = trained
+    pairs = [(a, t) for a, t, _ in TOY]
+    torch_forms = reinflect.load(run, engine="torch").inflect_many(pairs, nbest=2)
+    numpy_forms = reinflect.load(run, engine="numpy").inflect_many(pairs, nbest=2)
+    for a, b in zip(torch_forms, numpy_forms, strict=True):
+        assert [f for f, _ in a] == [f for f, _ in b]
+        assert [lp for _, lp in a] == pytest.approx([lp for _, lp in b], abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m.inflect("walk", "V;XYZ"), "pair 0 .*XYZ"),
+        (lambda m: m.inflect("", "V;PST"), "non-empty"),
+        (lambda m: m.inflect_many([("walk", "V;PST"), ("cat",)]), "pair 1: expected"),
+        (lambda m: m.inflect("walk", "V;PST", nbest=9, beam=8), "nbest"),
+        (lambda m: m.inflect("walk", "case=DAT"), "pair 0 .*case"),
+        (lambda m: m.analyze(" "), "non-empty"),
+    ],
+)
+def test_bad_calls_say_what_is_wrong(trained, call, message):
+    run, _ = trained
+    with pytest.raises(ReinflectError, match=message):
+        call(reinflect.load(run))
+
+
+def test_a_missing_model_is_named():
+    with pytest.raises(ReinflectError, match="no trained model at nowhere"):
+        reinflect.load("nowhere")
+
+
+def test_importing_reinflect_and_predicting_with_numpy_does_not_import_torch(trained):
+    run, _ = trained
+    code = (
+        "import sys, reinflect\n"
+        "assert 'torch' not in sys.modules\n"
+        f"m = reinflect.load({str(run)!r}, engine='numpy')\n"
+        "print(m.inflect('walk', 'V;PST'))\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == reinflect.load(run).inflect("walk", "V;PST")
