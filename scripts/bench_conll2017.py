@@ -45,7 +45,8 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "conll2017
 # The training options this benchmark passes on (config.MORPH_OPTIONS names).
 OPTIONS = (
     "supervised_only", "hallucinate", "batch_size", "eval_every", "patience", "seed", "lr",
-    "word_dropout", "dropout", "kl_delay", "unlabeled_weight", "wordfreq_words",
+    "word_dropout", "dropout", "kl_delay", "kl_rate", "kl_cap", "unlabeled_weight",
+    "wordfreq_words",
     "source_attention", "source_attention_style", "copy", "unlabeled_batch", "lr_schedule",
     "char_embedding", "encoder_hidden", "decoder_hidden", "latent", "tag_embedding",
 )  # fmt: skip
