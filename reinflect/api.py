@@ -130,6 +130,7 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = False,
+    plots: bool = True,
     **options: Any,
 ) -> Model:
     """Train as ``reinflect train`` does and return the trained model (its
@@ -138,7 +139,8 @@ def train(
     ``setting="low"``, ``supervised_only=True``, ...); ``config`` a TOML file
     they override; without ``train`` and ``dev`` (or ``dataset``) it trains on
     the bundled English sample. What the training set's size chose is logged
-    and kept in ``out/config.toml``."""
+    and kept in ``out/config.toml``; with ``plots`` (and matplotlib) the
+    pictures of :mod:`reinflect.morph.plots` are drawn at the end."""
     from reinflect import config as cfg
     from reinflect.morph import train as morph_train
 
@@ -148,5 +150,7 @@ def train(
         options["dev"] = dev
     run = cfg.resolve_morph(options, config_file=config)
     cfg.sample_defaults(run, resume=resume)
-    summary = morph_train.run(run, out=out, resume=resume, overwrite=overwrite, progress=progress)
+    summary = morph_train.run(
+        run, out=out, resume=resume, overwrite=overwrite, progress=progress, pictures=plots
+    )
     return Model(load(Path(out), engine="torch")._predictor, summary=summary)

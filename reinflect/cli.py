@@ -490,6 +490,9 @@ def morph_train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/last.pt.")] = False,
     overwrite: Annotated[bool, OVERWRITE] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    plots: Annotated[
+        bool, typer.Option(help="Draw OUT/*.png at the end (needs the plot extra).")
+    ] = True,
     skip_bad_lines: Annotated[bool, SKIP_BAD] = _default("skip_bad_lines"),
 ) -> None:
     """Train the MSVED reinflection model; the best dev checkpoint is OUT/model.pt.
@@ -516,10 +519,10 @@ def morph_train(
     if print_config:
         typer.echo(config.to_toml(run_cfg), nl=False)
         return
-    _train_run(run_cfg, out=out, resume=resume, overwrite=overwrite, progress=progress)
+    _train_run(run_cfg, out=out, resume=resume, overwrite=overwrite, progress=progress, plots=plots)
 
 
-def _train_run(run_cfg, *, out: Path, resume: bool, overwrite: bool, progress: bool):
+def _train_run(run_cfg, *, out: Path, resume: bool, overwrite: bool, progress: bool, plots: bool):
     from reinflect import training
     from reinflect.morph import train as morph_training
 
@@ -532,6 +535,7 @@ def _train_run(run_cfg, *, out: Path, resume: bool, overwrite: bool, progress: b
             resume=resume,
             overwrite=overwrite,
             progress=progress,
+            pictures=plots,
             report=lambda line: typer.echo(line, err=True),
         )
     except training.Interrupted as e:
@@ -624,6 +628,25 @@ def morph_predict(
     hyps = r.inflect([word], [bundle], nbest=nbest, **decode)
     for form, logp in hyps[0]:
         typer.echo(form if nbest == 1 else f"{form}\t{logp:.4f}")
+
+
+@app.command("plot")
+def morph_plot(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")] = DEFAULT_MODEL,
+    dev: Annotated[
+        Path | None, typer.Option(help="Labeled dev file (default: the run's config.toml's).")
+    ] = None,
+) -> None:
+    """Draw RUN's pictures (curves.png, latent.png, tags.png) and its dev errors (errors.md)."""
+    from reinflect.morph import plots
+
+    if not (run_dir / "model.pt").is_file():
+        raise _fail(f"{run_dir}: no model.pt (not a finished run directory)")
+    try:
+        written = _guard(plots.save_all, run_dir, dev)
+    except ImportError as e:
+        raise _fail(str(e)) from None
+    typer.echo("wrote " + ", ".join(str(run_dir / name) for name in written))
 
 
 @app.command("analyze")

@@ -130,3 +130,36 @@ def test_importing_reinflect_and_predicting_with_numpy_does_not_import_torch(tra
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == reinflect.load(run).inflect("walk", "V;PST")
+
+
+def test_training_draws_its_pictures_and_error_table(trained):
+    run, model = trained
+    for name in ("curves.png", "latent.png", "tags.png"):
+        data = (run / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, name
+    table = (run / "errors.md").read_text()
+    counts = model.summary["dev_errors"]
+    assert sum(counts.values()) == len(TOY)
+    assert f"| correct | {counts['correct']} |" in table
+
+
+def test_reinflect_plot_redraws_a_run(trained, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from reinflect import cli
+
+    run, model = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    for name in ("curves.png", "latent.png", "tags.png", "errors.md"):
+        (copy / name).unlink()
+    out = CliRunner().invoke(cli.app, ["plot", str(copy)])
+    assert out.exit_code == 0, out.output
+    for name in ("curves.png", "latent.png", "tags.png", "errors.md"):
+        assert (copy / name).stat().st_size > 0, name
+    # The error table of the plot command decodes dev as training's did.
+    assert (copy / "errors.md").read_text() == (run / "errors.md").read_text()
+    missing = CliRunner().invoke(cli.app, ["plot", str(tmp_path / "nothing")])
+    assert missing.exit_code == 1 and "no model.pt" in missing.output

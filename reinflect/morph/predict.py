@@ -200,7 +200,10 @@ class Predictor:
         settings = rerank_settings(grid, floors, roundtrips)
         scored = self.scored_beams(words, bundles, beam=beam, roundtrip=any(s[2] for s in settings))
         table = {k: rerank_accuracy(scored, targets, k) for k in settings}
-        self.rerank, self.rerank_floor, self.rerank_roundtrip = max(settings, key=table.__getitem__)
+        best = max(settings, key=table.__getitem__)
+        self.rerank, self.rerank_floor, self.rerank_roundtrip = best
+        #: the best form of each row under the chosen weights (training's errors.md)
+        self.tuned_forms = [h[0][0] if h else "" for h in rank(scored, *best)]
         return {
             "weight": self.rerank,
             "floor": self.rerank_floor,

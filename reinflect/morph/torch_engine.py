@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -154,6 +155,22 @@ class Reinflector(TorchPredictor):
     def tag_log_probs(self, word: str) -> list[list[float]]:
         h = self._encode_words([word])[2]
         return [torch.log_softmax(lg, -1)[0].tolist() for lg in self.model.tag_logits(h)]
+
+    @torch.inference_mode()
+    def latents(self, words: list[str], batch_size: int = 256):
+        """z = mu(x) of each word (``N x Z``) and q(y_k|x) per tag dimension (one
+        ``N x C_k`` each), as numpy arrays in the order of ``words``."""
+        mus = [None] * len(words)
+        probs: list[list] = [[None] * len(words) for _ in self.schema.dimensions]
+        for idx in data.sorted_batches([len(w) for w in words], batch_size):
+            h = self._encode_words([words[i] for i in idx], warn=False)[2]
+            mu = self.model.posterior(h).mu.float().cpu().numpy()
+            ps = [torch.softmax(lg.float(), -1).cpu().numpy() for lg in self.model.tag_logits(h)]
+            for j, i in enumerate(idx):
+                mus[i] = mu[j]
+                for k, p in enumerate(ps):
+                    probs[k][i] = p[j]
+        return np.stack(mus), [np.stack(p) for p in probs]
 
     @torch.inference_mode()
     def latent_stats(self, words: list[str], bundles: list[dict[str, str]], batch_size: int = 256):

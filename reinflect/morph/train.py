@@ -37,6 +37,7 @@ from reinflect.morph import (
     data,
     hallucinate,
     objective,
+    plots,
     sizing,
     torch_engine,
 )
@@ -204,6 +205,7 @@ class Trainer:
         self.step = 0
         self.best = -1.0
         self.best_step = 0
+        self.dev_forms: list[str] | None = None  # the default decoding's dev forms, at the end
         self.bad_checks = 0
         self.elapsed = 0.0
 
@@ -369,6 +371,7 @@ class Trainer:
             roundtrips=self.tcfg.rerank_roundtrips,
         )
         self._write_model(payload)
+        self.dev_forms = r.tuned_forms
         log.info(
             "reranking weight %g, floor %s, round trip %g chosen on dev (beam 8)",
             r.rerank,
@@ -568,6 +571,9 @@ class Trainer:
                     break
         bar.close()
         rerank = self.tune_rerank() if self.dist.main else None
+        kinds = None
+        if self.dev_forms is not None:  # the default decoding's errors on dev
+            kinds = plots.error_table(self.dev_ex, self.dev_forms, self.out / "errors.md")
         summary = {
             "best_dev_accuracy": self.best,
             "best_step": self.best_step,
@@ -582,6 +588,7 @@ class Trainer:
             "device": str(self.device),
             "processes": self.dist.world,
             "rerank": rerank,
+            "dev_errors": kinds and kinds["counts"],
         }
         if self.dist.main:
             (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -595,12 +602,14 @@ def run(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
+    pictures: bool = True,
     report=log.info,
 ) -> dict:
     """Train the run ``run_cfg`` defines into ``out`` (what ``reinflect train``
     does): refuse a finished run's folder unless ``resume`` or ``overwrite``,
     read the data, let the training set's size choose what was left to it,
-    keep ``out/config.toml`` and train. ``report`` gets each line worth
+    keep ``out/config.toml``, train and, with ``pictures`` and matplotlib,
+    draw :mod:`reinflect.morph.plots`' pictures. ``report`` gets each line worth
     telling (what the size chose, the unlabeled words). Returns the summary
     (``summary.json``); raises :class:`reinflect.training.Interrupted` on
     SIGINT/SIGTERM after writing ``last.pt``."""
@@ -633,4 +642,12 @@ def run(
     if main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.toml").write_text(config.to_toml(run_cfg))
-    return trainer.fit()
+    summary = trainer.fit()
+    if main and pictures:
+        try:
+            shown = plots.save_all(out, dev_file, errors=False)
+        except ImportError as e:
+            report(f"no pictures: {e}")
+        else:
+            report(f"pictures: {', '.join(str(out / name) for name in shown)}")
+    return summary
