@@ -1,6 +1,7 @@
 """The README's zero-argument run, measured: ``reinflect train`` on the bundled English
-sample with nothing else, then the README's example predictions and the accuracy by
-kind of pair (``scripts/english_regularity.py``); prints and saves JSON.
+sample with nothing else, then the README's example predictions, dev accuracy (new
+regular lemmas) and the trained irregular pairs (``scripts/english_regularity.py``);
+prints and saves JSON.
 
     python scripts/bench_english_zero_arg.py [--out-dir runs/default] [--json FILE.json]
 
@@ -32,6 +33,10 @@ EXAMPLES = (
     ("mice", "SG"),
     ("mouse", "N;PL"),
     ("keen", "SPRL"),
+    ("be", "V;PST"),
+    ("good", "ADJ;CMPR"),
+    ("child", "N;PL"),
+    ("Kafka", "N;PL"),
     ("sing", "PST"),
     ("ring", "PST"),
 )
@@ -68,7 +73,10 @@ def main() -> None:
         shown = reinflect("predict", word, "--tags", tags, *model).stdout.strip()
         predictions[f"{word} --tags {tags}"] = shown
         print(f"{word} --tags {tags}: {shown}")
-    report = regularity.report(str(ROOT / a.out_dir), str(ROOT / "data" / "english" / "dev"))
+    sample = ROOT / "data" / "english"
+    report = regularity.report(
+        str(ROOT / a.out_dir), str(sample / "dev"), str(sample / "irregular")
+    )
     result = {
         "command": "reinflect " + " ".join(train),
         "machine": training.machine(),

@@ -10,12 +10,17 @@ public ``getAllInflections``):
 * nouns: N;SG, N;PL
 * adjectives with synthetic comparison: ADJ, ADJ;CMPR, ADJ;SPRL
 
-Lemmas are the most frequent lower-case ones by ``wordfreq`` (so irregulars
-such as go/went/gone are in), split train/dev/test by lemma (no lemma in two
-splits). Each lemma gives task-3-style pairs: source form, target tags,
-target form, for ordered pairs of different cells (at most ``--pairs`` per
-lemma). Output lines are ``source<TAB>tags<TAB>target``. The same seed gives
-the same files.
+Lemmas are the most frequent lower-case ones by ``wordfreq``, and beside them
+every lemma of the lexicon with an irregular form (one that lemminflect's
+rules for unknown words do not give: went, mice, better) and a Zipf frequency
+of at least ``IRREGULAR_ZIPF`` (be, go, mouse, child, good). Every lemma with
+an irregular form goes to training with all its pairs: no model can guess
+*mice* for an unseen *mouse*, and a user expects the common ones to be known.
+The regular lemmas are split train/dev/test (no lemma string in two splits),
+so dev and test measure what can be learned: new regular words. Each lemma
+gives task-3-style pairs: source form, target tags, target form, for ordered
+pairs of different cells (at most ``--pairs`` per regular lemma). Output
+lines are ``source<TAB>tags<TAB>target``. The same seed gives the same files.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ CELLS = {  # Penn tag -> UniMorph features, per part of speech
 DEFAULT_SEED = 0
 DEFAULT_COUNTS = {"VERB": 1500, "NOUN": 1500, "ADJ": 400}
 DEFAULT_PAIRS = 8
+IRREGULAR_ZIPF = 4.0  # irregular lemmas at least this frequent join training (mouse: 4.3)
 LEXICON_POS = {"verb": "VERB", "noun": "NOUN", "adj": "ADJ"}
 
 
@@ -55,6 +61,7 @@ def lexicon_lemmas() -> dict[str, list[str]]:
             lemma, pos = line.split(",")[:2]
             if pos in LEXICON_POS and lemma.isalpha() and lemma.islower() and 2 <= len(lemma) <= 20:
                 out[LEXICON_POS[pos]].add(lemma)
+    out["VERB"].add("be")  # lemminflect inflects "be" by hand, outside its table
     return {p: sorted(v) for p, v in out.items()}
 
 
@@ -98,47 +105,64 @@ def irregular(lemma: str, upos: str, cells: list[tuple[str, str]]) -> set[str]:
 
 def choose(rng: random.Random, counts: dict[str, int]):
     """The lemmas of the sample and their split: ``({upos: [(lemma, cells)]},
-    {lemma: split})``, the ``counts[upos]`` most frequent lemmas of each part of
-    speech that have a full paradigm of more than one form."""
+    {lemma: split})``: the ``counts[upos]`` most frequent lemmas of each part of
+    speech that have a full paradigm of more than one form, and the irregular
+    lemmas at least :data:`IRREGULAR_ZIPF` frequent. A lemma string with an
+    irregular form in any part of speech is in training; the others are split
+    80/10/10."""
     import wordfreq
 
     lemmas = lexicon_lemmas()
     chosen: dict[str, list] = {}
+    odd: set[str] = set()
     for upos, n in counts.items():
-        ranked = sorted(lemmas[upos], key=lambda w: (-wordfreq.zipf_frequency(w, "en"), w))
+        zipf = {w: wordfreq.zipf_frequency(w, "en") for w in lemmas[upos]}
+        ranked = sorted(lemmas[upos], key=lambda w: (-zipf[w], w))
         picked = []
-        for lemma in ranked:
-            cells = paradigm(lemma, upos)
-            if cells is not None and len({f for _, f in cells}) > 1:
-                picked.append((lemma, cells))
-            if len(picked) == n:
+        for rank, lemma in enumerate(ranked):
+            if rank >= n and zipf[lemma] < IRREGULAR_ZIPF:
                 break
+            cells = paradigm(lemma, upos)
+            if cells is None or len({f for _, f in cells}) < 2:
+                continue
+            bad = irregular(lemma, upos, cells)
+            if len(picked) < n or bad:
+                picked.append((lemma, cells))
+                odd |= {lemma} if bad else set()
         chosen[upos] = picked
     # Split lemma *strings*, so "play" the noun and "play" the verb share a split.
-    names = sorted({lemma for picked in chosen.values() for lemma, _ in picked})
+    names = sorted({lemma for picked in chosen.values() for lemma, _ in picked} - odd)
     rng.shuffle(names)
     cut1, cut2 = int(0.8 * len(names)), int(0.9 * len(names))
     split_of = {w: "train" for w in names[:cut1]} | {w: "dev" for w in names[cut1:cut2]}
-    split_of |= {w: "test" for w in names[cut2:]}
+    split_of |= {w: "test" for w in names[cut2:]} | dict.fromkeys(sorted(odd), "train")
     return chosen, split_of
 
 
 def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
-    """Write ``out/{train,dev,test}``; returns counts and the split of every lemma."""
+    """Write ``out/{train,dev,test}`` and ``out/irregular`` (the training pairs
+    with an irregular form, for checking that a model learned them); returns
+    counts and the split of every lemma."""
     rng = random.Random(seed)
     chosen, split_of = choose(rng, counts)
-    splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+    splits: dict[str, list[str]] = {"train": [], "dev": [], "test": [], "irregular": []}
     stats: dict = {"lemmas": {}, "irregular_lemmas": {}, "pairs": {}}
     for upos, picked in chosen.items():
-        stats["lemmas"][upos] = {k: sum(split_of[w] == k for w, _ in picked) for k in splits}
-        odd = {lemma for lemma, cells in picked if irregular(lemma, upos, cells)}
-        stats["irregular_lemmas"][upos] = {k: sum(split_of[w] == k for w in odd) for k in splits}
+        stats["lemmas"][upos] = {
+            k: sum(split_of[w] == k for w, _ in picked) for k in ("train", "dev", "test")
+        }
+        odd = {lemma: irregular(lemma, upos, cells) for lemma, cells in picked}
+        stats["irregular_lemmas"][upos] = sum(bool(v) for v in odd.values())
+        stats.setdefault("irregular", {})[upos] = sorted(w for w, v in odd.items() if v)
         for lemma, cells in picked:
             ordered = [(a, b) for a in cells for b in cells if a[0] != b[0]]
             rng.shuffle(ordered)
-            keep = len(ordered) if lemma in odd and split_of[lemma] == "train" else pairs
+            keep = len(ordered) if split_of[lemma] == "train" and odd[lemma] else pairs
             for (_, src), (tags, tgt) in ordered[:keep]:
-                splits[split_of[lemma]].append(f"{src}\t{tags}\t{tgt}\n")
+                row = f"{src}\t{tags}\t{tgt}\n"
+                splits[split_of[lemma]].append(row)
+                if tgt in odd[lemma]:
+                    splits["irregular"].append(row)
     out.mkdir(parents=True, exist_ok=True)
     for split, rows in splits.items():
         random.Random(f"{seed}:{split}").shuffle(rows)  # one order per split
@@ -161,7 +185,7 @@ def main() -> None:
     a = p.parse_args()
     counts = {"VERB": a.verbs, "NOUN": a.nouns, "ADJ": a.adjectives}
     stats = build(Path(a.out), seed=a.seed, counts=counts, pairs=a.pairs)
-    del stats["split_of_lemma"]
+    del stats["split_of_lemma"], stats["irregular"]
     print(json.dumps(stats, indent=2))
 
 

@@ -59,4 +59,22 @@ def test_irregular_training_lemmas_keep_every_pair(tmp_path):
         forms = {f for _, f in builder.paradigm(lemma, "VERB")}
         pairs = {(e.source, e.target) for e in rows if e.source in forms and e.target in forms}
         assert len(pairs) == len(forms) * (len(forms) - 1)  # all ordered pairs, not 4
-    assert sum(stats["irregular_lemmas"]["VERB"].values()) > 0
+    assert stats["irregular_lemmas"]["VERB"] > 0
+
+
+def test_every_irregular_lemma_is_in_training_and_dev_is_regular(tmp_path):
+    stats = builder.build(tmp_path, seed=0, counts=COUNTS, pairs=4)
+    split_of = stats["split_of_lemma"]
+    for lemma in ("be", "go", "mouse", "child", "good"):  # frequent irregulars, any rank
+        assert split_of[lemma] == "train", lemma
+    train = {(e.source, e.target_tags, e.target) for e in formats.read(tmp_path / "train")}
+    for row in (("mouse", "N;PL", "mice"), ("be", "V;PST", "was"), ("child", "N;PL", "children")):
+        assert row in train
+    irregular = formats.read(tmp_path / "irregular")
+    assert irregular and {(e.source, e.target_tags, e.target) for e in irregular} <= train
+    # Dev and test lemmas are regular in every part of speech they were taken in.
+    odd = {w for words in stats["irregular"].values() for w in words}
+    assert {"go", "be", "mouse"} <= odd
+    assert {split_of[w] for w in odd} == {"train"}
+    for e in formats.read(tmp_path / "dev") + formats.read(tmp_path / "test"):
+        assert e.source not in odd and e.target not in odd
