@@ -447,10 +447,22 @@ def morph_train(
         KLKind, typer.Option(help="Shape of the KL(z) weight over updates.")
     ] = DEFAULT_KL_KIND,
     kl_delay: Annotated[
-        int, typer.Option(help="Updates at KL(z) weight 0 before the schedule starts.", min=0)
+        int | None,
+        typer.Option(
+            help="Updates at KL(z) weight 0 before the schedule starts. Default: by the "
+            "training set's size.",
+            min=0,
+            show_default=False,
+        ),
     ] = _default("kl_delay"),
     kl_rate: Annotated[
-        float, typer.Option(help="Linear schedule: KL(z) weight added per update.", min=0.0)
+        float | None,
+        typer.Option(
+            help="Linear schedule: KL(z) weight added per update. Default: by the training "
+            "set's size.",
+            min=0.0,
+            show_default=False,
+        ),
     ] = _default("kl_rate"),
     kl_cap: Annotated[float, typer.Option(help="Largest KL(z) weight.", min=0.0)] = _default(
         "kl_cap"

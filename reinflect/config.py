@@ -178,12 +178,11 @@ class MorphTrainConfig:
     # (reinflect.morph.data.BatchStream.take): faster updates, but not as good per
     # update in the comparisons of results/README.md; off.
     match_unlabeled_lengths: bool = False
-    # MSVED's KL(z) schedule (linear, rate 1/150k, cap 0.2), but from update 3,000
-    # (ours; MSVED's 10k): results/README.md, "The KL(z) term from update 3,000".
+    # MSVED's KL(z) schedule (linear, cap 0.2); its delay and rate are chosen by
+    # the training set's size (reinflect.morph.sizing: MSVED's rate 1/150k from
+    # update 3,000 on large sets, from the start and faster on small ones).
     kl: schedules.KLSchedule = field(
-        default_factory=lambda: schedules.KLSchedule(
-            kind="linear", cap=0.2, delay=3_000, rate=1.0 / 150_000
-        )
+        default_factory=lambda: schedules.KLSchedule(kind="linear", cap=0.2, delay=None, rate=None)
     )
     temperature: float = 1.0
     temperature_rate: float = 3e-5
@@ -507,7 +506,7 @@ def resolve_morph(
 
 # The options whose default (None) is chosen from the training set's size when
 # the data is read (reinflect.morph.sizing).
-SIZED = ("copy", "hallucinate", "eval_every", *MODEL_SIZES)
+SIZED = ("copy", "hallucinate", "eval_every", "kl_delay", "kl_rate", *MODEL_SIZES)
 
 # Types of the options whose default is None, for argparse.
 _NONE_TYPES = {
@@ -517,6 +516,8 @@ _NONE_TYPES = {
     "hallucinate": float,
     "eval_every": int,
     "copy": bool,
+    "kl_delay": int,
+    "kl_rate": float,
     **dict.fromkeys(MODEL_SIZES, int),
 }
 

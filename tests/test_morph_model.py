@@ -173,6 +173,7 @@ def test_cli_train_tiny(tmp_path):
 
 # Options of `reinflect train` that are not part of a run's configuration.
 NOT_CONFIG = {"ctx", "out", "config_file", "print_config", "resume", "overwrite", "progress"}
+NOT_CONFIG |= {"plots"}
 
 
 def test_every_train_option_has_a_config_field_with_the_same_default():

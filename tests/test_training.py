@@ -515,26 +515,32 @@ def test_sizes_choose_copy_hallucination_and_checks_where_not_given(tmp_path, ca
     assert t.mcfg.copy and t.mcfg.source_attention and t.model.cfg.copy
     assert t.tcfg.hallucinate == sizing.HALLUCINATE
     assert t.tcfg.eval_every == max(sizing.CHECK_MIN, math.ceil(sizing.CHECK_PASSES * n * 3 / 8))
-    assert f"by size: copy from the source: on ({n} training pairs, at most" in caplog.text
+    assert t.mcfg.source_attention_style == sizing.STYLE_SMALL == "monotonic"
+    shown = f"copy from the source: on, monotonic source attention ({n} training pairs, at most"
+    assert f"by size: {shown}" in caplog.text
     assert "by size: hallucinate: 2 per pair" in caplog.text
     caplog.clear()
     with caplog.at_level("INFO", logger="reinflect"):
         given = config.MorphModelConfig(**SMALL, copy=False)
         t = _trainer(tmp_path, "given", model_cfg=given, hallucinate=0.0)
     assert not t.mcfg.copy and not t.mcfg.source_attention and t.tcfg.hallucinate == 0.0
-    assert "by size" not in caplog.text
+    assert "by size: copy" not in caplog.text and "by size: hallucinate" not in caplog.text
     assert "--hallucinate 0: on sets this small hallucination is the default" in caplog.text
 
 
 def test_large_sets_keep_copy_and_hallucination_off():
     m, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 12_800)
     assert (m.copy, m.source_attention, t.hallucinate) == (False, False, 0.0)
-    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 4
+    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 5
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
     assert "model sizes: char_embedding 300, encoder_hidden 256" in notes[1]
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
     assert (m.copy, m.source_attention, t.hallucinate) == (True, True, 2.0)
+    assert m.source_attention_style == "monotonic"
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.SMALL_SIZES
+    # Source attention the user asked for keeps its style.
+    asked = config.MorphModelConfig(**config.source_attention("input"))
+    assert sizing.choose(asked, config.MorphTrainConfig(), 100)[0].source_attention_style == "input"
     assert t.eval_every == sizing.CHECK_MIN  # 100 pairs x 3 / 64 x 4 passes < 50
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)
     assert t.eval_every == math.ceil(4 * 3000 / 64) and m.copy  # copy, at the paper's sizes

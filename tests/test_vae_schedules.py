@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reinflect import config
+from reinflect.morph import sizing
 from reinflect.vae import schedules
 
 MSVED_TAU = dict(initial=1.0, rate=3e-5, floor=0.5, every=2000)
@@ -20,10 +21,23 @@ def test_linear_msved_schedule():
     assert schedules.kl_weight(10_000 + 15_000, s) == pytest.approx(0.1)
     assert schedules.kl_weight(10_000 + 30_000, s) == pytest.approx(0.2)
     assert schedules.kl_weight(10**7, s) == 0.2
-    # reinflect's default: the same from update 3,000 (config, the one source of defaults)
-    d = config.MorphTrainConfig().kl
+    # reinflect's default on a large set: the same from update 3,000 (chosen by size)
+    _, train, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 12_800)
+    d = train.kl
     assert schedules.kl_weight(2_999, d) == 0.0
     assert schedules.kl_weight(3_000 + 15_000, d) == pytest.approx(0.1)
+    # on a small one: from the start, the cap within a few hundred updates
+    _, train, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
+    assert schedules.kl_weight(0, train.kl) == 0.0
+    assert schedules.kl_weight(100, train.kl) == pytest.approx(0.1)
+    assert schedules.kl_weight(10**6, train.kl) == 0.2
+    assert any(n.startswith("KL(z) weight: from update 0") for n in notes)
+    # what the user gave is kept
+    user = config.MorphTrainConfig(kl=schedules.KLSchedule(kind="linear", cap=0.2, delay=7))
+    _, train, _ = sizing.choose(config.MorphModelConfig(), user, 100)
+    assert (train.kl.delay, train.kl.rate) == (7, 1e-4)
+    with pytest.raises(ValueError, match="not chosen"):
+        schedules.kl_weight(5, config.MorphTrainConfig().kl)
     # a bare schedule is the plain ELBO
     assert schedules.kl_weight(0, schedules.KLSchedule()) == 1.0
 

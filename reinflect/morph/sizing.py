@@ -2,14 +2,18 @@
 
 Where labeled pairs are few (at most :data:`SMALL` of them, as in
 CoNLL-SIGMORPHON 2017's low and medium settings) a run copies from the source
-(``copy``, with source attention) and adds :data:`HALLUCINATE` hallucinated
+(``copy``, with hard monotonic attention, :data:`STYLE_SMALL`, unless the user
+asked for source attention) and adds :data:`HALLUCINATE` hallucinated
 pairs per real pair; above, both stay off (measured at 100 and 1,000 pairs on
 the 2017 development languages, and at SIGMORPHON 2016's 12.8k pairs, where
 hallucination cost a point: results/README.md, "Small data"). Dev checks come
 every :data:`CHECK_PASSES` passes over the pairs (real and hallucinated),
 between :data:`CHECK_MIN` and :data:`CHECK_MAX` updates, so that a short run
-still has a learning curve. The model's sizes are MSVED's (:data:`PAPER`)
-above :data:`SMALL_MODEL` pairs and :data:`SMALL_SIZES` at or below: at 100
+still has a learning curve. The KL(z) weight starts at once and fast at or
+below :data:`SMALL` pairs, after :data:`KL_DELAY` updates above (results/
+README.md, "The KL(z) weight from the start at small sizes"). The model's
+sizes are MSVED's (:data:`PAPER`) above :data:`SMALL_MODEL` pairs and
+:data:`SMALL_SIZES` at or below: at 100
 pairs the smaller model makes about twice the updates in the same minutes and
 was ahead on most development languages, at 1,000 the paper's was (results/
 README.md, "Model size by the training set's size"). ``reinflect train``
@@ -25,6 +29,7 @@ from reinflect.config import MODEL_SIZES, MorphModelConfig, MorphTrainConfig
 
 SMALL = 2_000
 HALLUCINATE = 2.0
+STYLE_SMALL = "monotonic"  # the source attention chosen at or below SMALL pairs
 CHECK_PASSES = 4
 CHECK_MIN, CHECK_MAX = 50, 500
 # MorphModelConfig's sizes (config.MODEL_SIZES): the paper's (Zhou & Neubig
@@ -34,6 +39,12 @@ PAPER = {"char_embedding": 300, "encoder_hidden": 256, "latent": 150, "tag_embed
 SMALL_SIZES = {"char_embedding": 100, "encoder_hidden": 128, "latent": 64, "tag_embedding": 64,
                "decoder_hidden": 128}  # fmt: skip
 SMALL_MODEL = 500
+# The KL(z) schedule (linear to MorphTrainConfig's cap): MSVED's rate from update
+# KL_DELAY above SMALL pairs; at or below, from the start at KL_RATE_SMALL (the
+# cap within a few hundred updates), so that z does not grow to carry the whole
+# source word, tags and all, in a run too short to reach the delay.
+KL_DELAY, KL_RATE = 3_000, 1.0 / 150_000
+KL_RATE_SMALL = 1e-3
 
 
 def choose(
@@ -45,9 +56,15 @@ def choose(
     size = f"{pairs} training pairs, {'at most' if small else 'over'} {SMALL}"
     notes = []
     if model.copy is None:
+        style = model.source_attention_style
+        if small and not model.source_attention:  # attention chosen here: its style too
+            style = STYLE_SMALL
         attend = model.source_attention or small
-        model = dataclasses.replace(model, copy=small, source_attention=attend)
-        notes.append(f"copy from the source: {'on' if small else 'off'} ({size})")
+        model = dataclasses.replace(
+            model, copy=small, source_attention=attend, source_attention_style=style
+        )
+        how = f"on, {style} source attention" if small else "off"
+        notes.append(f"copy from the source: {how} ({size})")
     unsized = [n for n in MODEL_SIZES if getattr(model, n) is None]
     if unsized:
         sizes = SMALL_SIZES if pairs <= SMALL_MODEL else PAPER
@@ -58,6 +75,12 @@ def choose(
     if train.hallucinate is None:
         train = dataclasses.replace(train, hallucinate=HALLUCINATE if small else 0.0)
         notes.append(f"hallucinate: {train.hallucinate:g} per pair ({size})")
+    kl = train.kl
+    if kl.delay is None or kl.rate is None:
+        delay = kl.delay if kl.delay is not None else (0 if small else KL_DELAY)
+        rate = kl.rate if kl.rate is not None else (KL_RATE_SMALL if small else KL_RATE)
+        train = dataclasses.replace(train, kl=dataclasses.replace(kl, delay=delay, rate=rate))
+        notes.append(f"KL(z) weight: from update {delay}, {rate:.3g} per update ({size})")
     if train.eval_every is None:
         per_pass = pairs * (1.0 + train.hallucinate) / train.batch_size
         every = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_PASSES * per_pass)))

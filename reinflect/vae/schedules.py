@@ -30,8 +30,8 @@ class KLSchedule:
 
     kind: str = "constant"
     cap: float = 1.0
-    delay: int = 0
-    rate: float = 1e-4
+    delay: int | None = 0  # None: not chosen yet (reinflect.morph.sizing chooses it)
+    rate: float | None = 1e-4
     midpoint: int = 20_000
     steepness: float = 2.5e-4
     period: int = 20_000
@@ -58,6 +58,10 @@ def kl_weight(step: int, schedule: KLSchedule) -> float:
     s = schedule
     if s.kind == "constant":
         return s.cap
+    if s.delay is None or s.rate is None:
+        raise ValueError(
+            "the KL schedule's delay and rate are not chosen (sizing.choose sets them)"
+        )
     t = step - s.delay
     if t < 0:
         return 0.0
