@@ -47,6 +47,9 @@ DEFAULT_SEED = 0
 DEFAULT_COUNTS = {"VERB": 1500, "NOUN": 1500, "ADJ": 400}
 DEFAULT_PAIRS = 8
 IRREGULAR_ZIPF = 4.0  # irregular lemmas at least this frequent join training (mouse: 4.3)
+# Each training pair with an irregular target is written this many times: seen
+# once among 15k pairs, mice, better and children were not learned.
+IRREGULAR_REPEAT = 4
 LEXICON_POS = {"verb": "VERB", "noun": "NOUN", "adj": "ADJ"}
 
 
@@ -160,7 +163,8 @@ def build(out: Path, *, seed: int, counts: dict[str, int], pairs: int) -> dict:
             keep = len(ordered) if split_of[lemma] == "train" and odd[lemma] else pairs
             for (_, src), (tags, tgt) in ordered[:keep]:
                 row = f"{src}\t{tags}\t{tgt}\n"
-                splits[split_of[lemma]].append(row)
+                again = IRREGULAR_REPEAT if tgt in odd[lemma] else 1
+                splits[split_of[lemma]].extend([row] * again)
                 if tgt in odd[lemma]:
                     splits["irregular"].append(row)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,14 +7,12 @@ import random
 
 import pytest
 import torch
+from helpers import SMALL, greedy_accuracy, train_supervised
 
 from reinflect import config
 from reinflect.morph import model as morph_model
-from reinflect.morph import tags, torch_engine
-from reinflect.morph import train as morph_train
 from reinflect.morph.vocab import EOS, UNK
 
-SMALL = dict(char_embedding=32, encoder_hidden=64, latent=16, tag_embedding=32, decoder_hidden=64)
 V = 12
 
 
@@ -94,43 +92,19 @@ def suffix_runs(tmp_path_factory):
     (d / "dev").write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in train[:20]))
     runs = {}
     for copy in (False, True):
-        trainer = morph_train.Trainer(
-            train_path=d / "train",
-            dev_path=d / "dev",
-            out_dir=d / f"copy{copy}",
-            model_cfg=config.MorphModelConfig(
-                **SMALL, **config.source_attention("input"), copy=copy
-            ),
-            train_cfg=config.MorphTrainConfig(
-                batch_size=32,
-                max_steps=600,
-                eval_every=100,
-                wordfreq_words=0,
-                seed=0,
-                supervised_only=True,
-            ),  # fmt: skip
-            progress=False,
-        )
-        trainer.fit()
-        model = trainer.kept_model.eval()
-        runs[copy] = torch_engine.Reinflector(model, trainer.vocab, trainer.schema)
+        cfg = config.MorphModelConfig(**SMALL, **config.source_attention("input"), copy=copy)
+        runs[copy] = train_supervised(d / "train", d / "dev", d / f"copy{copy}", cfg)
     return runs
-
-
-def _accuracy(r, pairs):
-    words = [a for a, _, _ in pairs]
-    out = r.inflect(words, [tags.parse(t) for _, t, _ in pairs], beam=1)
-    return sum(o[0][0] == b for o, (_, _, b) in zip(out, pairs, strict=True)) / len(pairs)
 
 
 @pytest.mark.slow
 def test_a_copying_model_carries_unseen_stems_and_characters(suffix_runs):
     held_out = _suffix_pairs(random.Random(1), 60, "abcdefghijklmn")
     unseen = _suffix_pairs(random.Random(2), 30, "abcdefgQXZ")  # Q, X, Z: never in training
-    assert _accuracy(suffix_runs[True], held_out) >= 0.9
-    assert _accuracy(suffix_runs[True], unseen) >= 0.8
+    assert greedy_accuracy(suffix_runs[True], held_out) >= 0.9
+    assert greedy_accuracy(suffix_runs[True], unseen) >= 0.8
     # Without the copy an unknown character cannot come out at all.
-    assert _accuracy(suffix_runs[False], unseen) < 0.5
+    assert greedy_accuracy(suffix_runs[False], unseen) < 0.5
 
 
 def test_training_makes_one_character_unknown_in_both_words(monkeypatch):

@@ -9,12 +9,12 @@ import random
 
 import pytest
 import torch
+from helpers import SMALL as SMALL_TRAINED
+from helpers import greedy_accuracy, train_supervised
 from torch.nn import functional as F
 
 from reinflect import config
 from reinflect.morph import model as morph_model
-from reinflect.morph import tags, torch_engine
-from reinflect.morph import train as morph_train
 from reinflect.morph.vocab import BOS, EOS
 
 SMALL = dict(char_embedding=16, encoder_hidden=12, latent=6, tag_embedding=10, decoder_hidden=14)
@@ -201,35 +201,12 @@ def test_a_monotonic_model_learns_to_copy_unseen_stems(tmp_path):
     train = _suffix_pairs(rng, 300, "abcdefghijklmn")
     (tmp_path / "train").write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in train))
     (tmp_path / "dev").write_text("".join(f"{a}\t{t}\t{b}\n" for a, t, b in train[:20]))
-    trainer = morph_train.Trainer(
-        train_path=tmp_path / "train",
-        dev_path=tmp_path / "dev",
-        out_dir=tmp_path / "run",
-        model_cfg=config.MorphModelConfig(
-            char_embedding=32,
-            encoder_hidden=64,
-            latent=16,
-            tag_embedding=32,
-            decoder_hidden=64,
-            **config.source_attention("monotonic"),
-            copy=True,
-        ),  # fmt: skip
-        train_cfg=config.MorphTrainConfig(
-            batch_size=32,
-            max_steps=600,
-            eval_every=100,
-            wordfreq_words=0,
-            seed=0,
-            supervised_only=True,
-        ),  # fmt: skip
-        progress=False,
+    cfg = config.MorphModelConfig(
+        **SMALL_TRAINED, **config.source_attention("monotonic"), copy=True
     )
-    trainer.fit()
-    r = torch_engine.Reinflector(trainer.kept_model.eval(), trainer.vocab, trainer.schema)
+    r = train_supervised(tmp_path / "train", tmp_path / "dev", tmp_path / "run", cfg)
     for pairs, least in (
         (_suffix_pairs(random.Random(1), 60, "abcdefghijklmn"), 0.9),
         (_suffix_pairs(random.Random(2), 30, "abcdefgQXZ"), 0.8),  # Q, X, Z: never in training
     ):
-        out = r.inflect([a for a, _, _ in pairs], [tags.parse(t) for _, t, _ in pairs], beam=1)
-        right = sum(o[0][0] == b for o, (_, _, b) in zip(out, pairs, strict=True))
-        assert right / len(pairs) >= least
+        assert greedy_accuracy(r, pairs) >= least

@@ -16,20 +16,10 @@ from pathlib import Path
 
 import torch
 
+from reinflect import plotting
 from reinflect import training as train
 from reinflect.mnist import data
 from reinflect.mnist import model as mnist_model
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as e:
-        raise ImportError("pictures need matplotlib: pip install 'reinflect[plot]'") from e
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
@@ -39,7 +29,7 @@ def _tile(images: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
 
 
 def _save_image(img: torch.Tensor, path: Path, title: str) -> None:
-    plt = _pyplot()
+    plt = plotting.pyplot()
     h, w = img.shape
     fig, ax = plt.subplots(figsize=(w / 56 + 0.4, h / 56 + 0.6), dpi=100)
     ax.imshow(img.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -89,7 +79,7 @@ def manifold(model, path: Path, *, side: int = 20, label: int | None = None) -> 
 
 
 def curves(metrics_path: Path, path: Path) -> None:
-    plt = _pyplot()
+    plt = plotting.pyplot()
     records = train.MetricsLog.read(metrics_path)
     if not records:
         return

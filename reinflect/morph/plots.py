@@ -25,23 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from reinflect import training
+from reinflect import plotting, training
 from reinflect.morph import errors as error_kinds
 from reinflect.morph import formats
 
 LEMMAS_SHOWN = 10  # lemmas with their own colour in latent.png (the rest grey)
 DIMENSIONS_SHOWN = 12  # tag dimensions drawn in tags.png
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as e:
-        raise ImportError("pictures need matplotlib: pip install 'reinflect[plot]'") from e
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def curves(metrics_path: Path, path: Path) -> bool:
@@ -50,7 +39,7 @@ def curves(metrics_path: Path, path: Path) -> bool:
     records = [r for r in training.MetricsLog.read(metrics_path) if "step" in r]
     if not records:
         return False
-    plt = _pyplot()
+    plt = plotting.pyplot()
     steps = [r["step"] for r in records]
 
     def series(key):
@@ -124,7 +113,7 @@ def _tag_dimension(bundles: list[dict[str, str]]) -> str | None:
 
 def latent(reinflector, examples: list[formats.Example], bundles, path: Path) -> None:
     """``latent.png``: z = mu(target form) of the dev rows, PCA to 2-D."""
-    plt = _pyplot()
+    plt = plotting.pyplot()
     words = [e.target for e in examples]
     mu, _ = reinflector.latents(words)
     xy, var = _pca(mu)
@@ -160,7 +149,7 @@ def latent(reinflector, examples: list[formats.Example], bundles, path: Path) ->
 def tag_confusion(reinflector, examples: list[formats.Example], bundles, path: Path) -> None:
     """``tags.png``: per dimension, q(y|x)'s most probable value against the gold
     value of each dev target form (row-normalised; the diagonal is right)."""
-    plt = _pyplot()
+    plt = plotting.pyplot()
     schema = reinflector.schema
     _, probs = reinflector.latents([e.target for e in examples])
     gold = np.array([schema.encode(b) for b in bundles])
@@ -221,7 +210,7 @@ def save_all(
     from reinflect import config
     from reinflect.morph import predict, torch_engine
 
-    _pyplot()  # fail before any work without matplotlib
+    plotting.pyplot()  # fail before any work without matplotlib
     run_dir = Path(run_dir)
     written = []
     if (run_dir / "metrics.jsonl").is_file() and curves(
