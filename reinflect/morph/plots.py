@@ -96,7 +96,10 @@ def _pca(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     centred = x - x.mean(0)
     u, s, _ = np.linalg.svd(centred, full_matrices=False)
     var = s**2 / max((s**2).sum(), 1e-12)
-    return u[:, :2] * s[:2], var[:2]
+    xy = np.zeros((len(x), 2))
+    k = min(2, len(s))  # one word, or one dimension: the rest stays 0
+    xy[:, :k] = u[:, :k] * s[:k]
+    return xy, np.pad(var[:k], (0, 2 - k))
 
 
 def _tag_dimension(bundles: list[dict[str, str]]) -> str | None:

@@ -646,7 +646,7 @@ def run(
     if main and pictures:
         try:
             shown = plots.save_all(out, dev_file, errors=False)
-        except ImportError as e:
+        except (ImportError, ReinflectError) as e:  # the model is saved: say why, go on
             report(f"no pictures: {e}")
         else:
             report(f"pictures: {', '.join(str(out / name) for name in shown)}")
