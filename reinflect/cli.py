@@ -317,13 +317,21 @@ SKIP_BAD = typer.Option(
 )
 
 
-def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip) -> dict:
+LOOKUP = typer.Option(
+    "--lookup/--no-lookup",
+    help="A word and tags that training held give training's form (ours); "
+    "--no-lookup: the model alone.",
+)
+
+
+def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, lookup) -> dict:
     """The decoding options of predict and evaluate, as ``Predictor.inflect`` takes them."""
     return {
         "beam": beam,
         "rerank": rerank,
         "rerank_floor": rerank_floor,
         "rerank_roundtrip": rerank_roundtrip,
+        "lookup": lookup,
     }
 
 
@@ -602,6 +610,7 @@ def morph_predict(
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
+    lookup: Annotated[bool, LOOKUP] = True,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
     ] = None,
@@ -612,7 +621,7 @@ def morph_predict(
     """Inflect WORD for --tags, or every row of --input (written in the same format)."""
     from reinflect.morph import formats
 
-    decode = _decode_options(beam, rerank, rerank_floor, rerank_roundtrip)
+    decode = _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, lookup)
 
     if input_ is not None:
         if output is None:
@@ -686,6 +695,7 @@ def morph_evaluate(
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
+    lookup: Annotated[bool, LOOKUP] = True,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
     predictions: Annotated[Path | None, typer.Option(help="Also write the predictions.")] = None,
@@ -714,7 +724,7 @@ def morph_evaluate(
         by_tag=by_tag,
         predictions_path=predictions,
         skip_bad=skip_bad_lines,
-        **_decode_options(beam, rerank, rerank_floor, rerank_roundtrip),
+        **_decode_options(beam, rerank, rerank_floor, rerank_roundtrip, lookup),
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))

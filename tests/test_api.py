@@ -49,10 +49,10 @@ def test_a_loaded_model_inflects_what_it_learned(trained):
     run, _ = trained
     m = reinflect.load(run)
     pairs = [(a, t) for a, t, _ in TOY]
-    forms = m.inflect_many(pairs)
+    forms = m.inflect_many(pairs, lookup=False)  # the model, not its training pairs
     right = sum(f == b for f, (_, _, b) in zip(forms, TOY, strict=True))
     assert right >= 0.8 * len(TOY)
-    assert [m.inflect(a, t) for a, t in pairs[:5]] == forms[:5]
+    assert [m.inflect(a, t, lookup=False) for a, t in pairs[:5]] == forms[:5]
     # Partial tags are resolved from the source's analysis, as on the command line.
     assert m.inflect("plays", "PST") == m.inflect("plays", "V;PST")
 
@@ -60,8 +60,8 @@ def test_a_loaded_model_inflects_what_it_learned(trained):
 def test_evaluate_scores_a_gold_file(trained):
     run, _ = trained
     m = reinflect.load(run)
-    got = m.evaluate(run.parent / "toy-train")
-    forms = m.inflect_many([(a, t) for a, t, _ in TOY])
+    got = m.evaluate(run.parent / "toy-train", lookup=False)
+    forms = m.inflect_many([(a, t) for a, t, _ in TOY], lookup=False)
     right = sum(f == b for f, (_, _, b) in zip(forms, TOY, strict=True))
     assert got["accuracy"] == pytest.approx(100.0 * right / len(TOY))
 
@@ -77,6 +77,38 @@ def test_nbest_gives_ranked_forms_with_log_probabilities(trained):
     assert [len(h) for h in many] == [2, 2] and many[0] == best[:2]
 
 
+@pytest.mark.parametrize("engine", ["torch", "numpy"])
+def test_a_pair_seen_in_training_gives_its_training_form(trained, engine):
+    run, _ = trained
+    m = reinflect.load(run, engine=engine)
+    # Every training pair comes back as training's form, certain (log p = 0);
+    # the model's own hypotheses follow it, each once.
+    for a, t, b in TOY:
+        hyps = m.inflect(a, t, nbest=3)
+        assert hyps[0] == (b, 0.0)
+        assert len({f for f, _ in hyps}) == 3 and all(lp < 0 for _, lp in hyps[1:])
+    # The model alone scores every form below certainty; unseen pairs are the model's.
+    assert all(lp < 0 for _, lp in m.inflect("walk", "V;PST", nbest=3, lookup=False))
+    assert m.inflect("kick", "V;3;SG;PRS", nbest=1)[0][1] < 0
+    # However the tags are written: the same bundle is the same pair.
+    assert m.inflect("jump", "PRS;3;SG;V", nbest=1) == [("jumps", 0.0)]
+
+
+def test_predict_looks_up_training_pairs_unless_told_not_to(trained):
+    from typer.testing import CliRunner
+
+    from reinflect import cli
+
+    run, _ = trained
+    args = ["predict", "walk", "--tags", "V;PST", "--model", str(run), "--nbest", "2"]
+    out = CliRunner().invoke(cli.app, args)
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0] == "walked\t0.0000"
+    alone = CliRunner().invoke(cli.app, [*args, "--no-lookup"])
+    assert alone.exit_code == 0, alone.output
+    assert all(float(line.split("\t")[1]) < 0 for line in alone.stdout.splitlines())
+
+
 def test_analyze_ranks_tag_bundles(trained):
     run, _ = trained
     out = reinflect.load(run).analyze("walked", top=3)
@@ -89,8 +121,8 @@ def test_analyze_ranks_tag_bundles(trained):
 def test_both_engines_give_the_same_forms(trained):
     run, _ = trained
     pairs = [(a, t) for a, t, _ in TOY]
-    torch_forms = reinflect.load(run, engine="torch").inflect_many(pairs, nbest=2)
-    numpy_forms = reinflect.load(run, engine="numpy").inflect_many(pairs, nbest=2)
+    both = [reinflect.load(run, engine=e) for e in ("torch", "numpy")]
+    torch_forms, numpy_forms = (m.inflect_many(pairs, nbest=2, lookup=False) for m in both)
     for a, b in zip(torch_forms, numpy_forms, strict=True):
         assert [f for f, _ in a] == [f for f, _ in b]
         assert [lp for _, lp in a] == pytest.approx([lp for _, lp in b], abs=1e-3)

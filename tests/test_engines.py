@@ -64,7 +64,8 @@ def test_both_engines_give_the_same_forms_and_scores(
     full = torch_engine.Reinflector.load(toy_dir)
     light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
-    kw = {
+    kw = {  # the models on their training words: the model alone, not the lookup
+        "lookup": False,
         "beam": beam,
         "nbest": nbest,
         "rerank": rerank,
@@ -128,11 +129,13 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
     full = torch_engine.Reinflector.load(toy_dir)
     words, bundles = _inputs()
     scored = full.scored_beams(words, bundles, beam=4, roundtrip=True)
-    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0}
+    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "lookup": False}
     assert [[(f, s) for f, s, *_ in h] for h in scored] == full.inflect(
         words, bundles, beam=4, nbest=4, **plain
     )
-    reranked = full.inflect(words, bundles, beam=4, nbest=4, rerank=3.0, rerank_roundtrip=0.0)
+    reranked = full.inflect(
+        words, bundles, beam=4, nbest=4, rerank=3.0, rerank_roundtrip=0.0, lookup=False
+    )
     moved = 0
     for hyps, new in zip(scored, reranked, strict=True):
         logq = {f: q for f, _, q, _ in hyps}
@@ -141,12 +144,9 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
         assert combined == sorted(combined, reverse=True)
         moved += [f for f, _ in new] != [f for f, *_ in hyps]
     assert moved > 0  # the classifier does change some orders
-    floored = full.inflect(
-        words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5, rerank_roundtrip=0.0
-    )
-    both = full.inflect(
-        words, bundles, beam=4, nbest=4, rerank=3.0, rerank_floor=0.5, rerank_roundtrip=2.0
-    )
+    alone = {"beam": 4, "nbest": 4, "rerank": 3.0, "rerank_floor": 0.5, "lookup": False}
+    floored = full.inflect(words, bundles, rerank_roundtrip=0.0, **alone)
+    both = full.inflect(words, bundles, rerank_roundtrip=2.0, **alone)
     moved = 0
     for hyps, new, new_rt in zip(scored, floored, both, strict=True):
         logq, logr = {f: q for f, _, q, _ in hyps}, {f: r for f, _, _, r in hyps}
@@ -232,7 +232,7 @@ def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
     gold = toy_dir.parent / "toy-train"
     for w, f, v in ((0.0, None, 0.0), (1.0, None, 0.0), (1.0, 2.0, 0.0), (1.0, 2.0, 0.5)):
         no_floor = math.inf if f is None else f  # None would mean "the model's floor"
-        kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v}
+        kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v, "lookup": False}
         acc = predict.evaluate(full, gold, beam=8, **kw)
         assert acc["accuracy"] == pytest.approx(table[predict.grid_key(w, f, v)])
 

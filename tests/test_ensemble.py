@@ -61,6 +61,7 @@ def test_an_ensemble_of_a_model_with_itself_predicts_as_the_model(members):
         {"beam": 1},
         {"beam": 4, "nbest": 3, "rerank": 0.0},
         {"beam": 4, "nbest": 3, "rerank": 1.0, "rerank_floor": 2.0, "rerank_roundtrip": 0.5},
+        {"beam": 4, "nbest": 3, "rerank": 0.0, "lookup": False},
     ):
         a, b = one.inflect(words, bundles, **kw), twice.inflect(words, bundles, **kw)
         assert [[f for f, _ in h] for h in a] == [[f for f, _ in h] for h in b]
@@ -90,7 +91,9 @@ def test_the_ensemble_decodes_by_the_mixture_of_its_members(members):
     a, b = (torch_engine.Reinflector.load(p) for p in dirs)
     both = ensemble.Ensemble([a, b])
     words, bundles = _inputs()
-    greedy = both.inflect(words, bundles, beam=1)
+    greedy = both.inflect(
+        words, bundles, beam=1, lookup=False
+    )  # the mixture, on its training words
     for word, bundle, ((form, score),) in zip(words, bundles, greedy, strict=True):
         ids = both.vocab.encode(form) + [EOS]
         mixture = torch.stack([_step_log_probs(r, word, bundle, ids) for r in (a, b)]).logsumexp(
@@ -106,8 +109,18 @@ def test_the_ensemble_decodes_by_the_mixture_of_its_members(members):
 def test_an_ensemble_of_models_that_learned_the_toy_task_gets_it_right(members):
     d, dirs = members
     both = predict.load(dirs)
-    result = predict.evaluate(both, d / "toy-train", beam=4)
+    result = predict.evaluate(both, d / "toy-train", beam=4, lookup=False)
     assert result["accuracy"] == 100.0
+
+
+def test_an_ensemble_looks_up_the_pairs_its_members_were_trained_on(members):
+    _, dirs = members
+    a, b = (torch_engine.Reinflector.load(p) for p in dirs)
+    b.known = {("cat", predict.bundle_key(tags.parse("N;SG"))): "kitty"}  # another file
+    both = ensemble.Ensemble([a, b])
+    assert both.inflect(["walk"], [tags.parse("V;PST")], nbest=1) == [[("walked", 0.0)]]
+    assert both.inflect(["cat"], [tags.parse("N;SG")], nbest=1) == [[("kitty", 0.0)]]
+    assert both.inflect(["cat"], [tags.parse("N;PL")], nbest=1) == [[("cats", 0.0)]]
 
 
 def _reindexed(r: torch_engine.Reinflector, extra: str) -> torch_engine.Reinflector:

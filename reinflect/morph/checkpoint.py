@@ -38,8 +38,10 @@ def payload(
     step: int,
     best_dev_accuracy: float,
     lang: str | None,
+    known: dict | None = None,
 ) -> dict:
-    """What ``model.pt`` holds: everything prediction needs (weights on the CPU)."""
+    """What ``model.pt`` holds: everything prediction needs (weights on the CPU;
+    ``known``: the training pairs, ``predict.known_pairs``)."""
     return {
         "kind": KIND,
         "model_config": config.to_dict(model_cfg),
@@ -50,6 +52,7 @@ def payload(
         "step": step,
         "best_dev_accuracy": best_dev_accuracy,
         "lang": lang,
+        "known": known,
     }
 
 
@@ -102,6 +105,7 @@ def export(p: dict, path: str | os.PathLike, *, source: str | os.PathLike) -> No
         "schema": p["schema"],
         "step": p.get("step"),
         "rerank": p.get("rerank", {}),
+        "known": p.get("known"),
         "checkpoint_sha256": checkpoint.sha256_of(source),
     }
     arrays = {k: v.detach().float().cpu().numpy() for k, v in p["model"].items()}

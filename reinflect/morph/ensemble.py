@@ -147,6 +147,8 @@ class Ensemble(torch_engine.TorchPredictor):
         self.schema = first.schema
         self.rerank, self.rerank_floor = first.rerank, first.rerank_floor
         self.rerank_roundtrip = first.rerank_roundtrip
+        # Pairs any member was trained on (the first member's form where they differ).
+        self.known = {k: f for r in reversed(members) for k, f in r.known.items()}
         self.decoder = EnsembleDecoder((r.model for r in members), maps, len(self.vocab))
         for r in members:  # the ensemble warns, once, of characters none of them saw
             r.quiet_unknown = True

@@ -124,6 +124,7 @@ class NumpyReinflector(predict.Predictor):
         self.rerank, self.rerank_floor, self.rerank_roundtrip = predict.stored_rerank(
             meta.get("rerank")
         )
+        self.known = predict.read_known(meta.get("known"))
         w = weights
         # Each character's GRU input share, (V + 1) x 3D; the last row, zero, is a
         # dropped input (as the torch model's table).

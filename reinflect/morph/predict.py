@@ -50,6 +50,12 @@ class Predictor:
     weight, floor and round-trip weight on dev (:meth:`tune_rerank`,
     ``RERANK_GRID`` x ``RERANK_FLOORS`` x ``RERANK_ROUNDTRIPS``; all 0 is plain
     beam search) and stores them with the model.
+
+    Known pairs (ours): a (word, bundle) that training held gives its training
+    form first, with log-probability 0 (certain), the model's hypotheses after
+    it (``lookup=False``: the model alone). An irregular form seen in
+    training (*mice*) is what a user expects back, and the model alone does
+    not always memorise it (results/README.md, "The English sample ...").
     """
 
     #: set on an ensemble's members: the ensemble warns of unseen characters
@@ -63,6 +69,8 @@ class Predictor:
     rerank: float = 0.0
     rerank_floor: float | None = None
     rerank_roundtrip: float = 0.0
+    #: (word, :func:`bundle_key`) -> training form (:func:`known_pairs`)
+    known: dict[tuple[str, str], str] = {}  # noqa: RUF012 (replaced, never changed)
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
         """log q(y_k|x) of ``word``, one list per tag dimension."""
@@ -105,12 +113,14 @@ class Predictor:
         rerank: float | None = None,
         rerank_floor: float | None = None,
         rerank_roundtrip: float | None = None,
+        lookup: bool = True,
     ) -> list[list[tuple[str, float]]]:
         """For each (word, target bundle): up to ``nbest`` (form, log p(form|z, y)),
         best first; with reranking on (weights default: the model's) and ``beam``
         > 1 the whole beam is ordered by log p + rerank * max(log q(y|form),
         -rerank_floor) + rerank_roundtrip * log p(word|form) (``rerank_floor``
-        default: the model's; ``math.inf``: no floor)."""
+        default: the model's; ``math.inf``: no floor). With ``lookup`` a pair
+        training held comes first as (its training form, 0.0)."""
         if nbest > beam:
             raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam})")
         weight = self.rerank if rerank is None else rerank
@@ -121,19 +131,26 @@ class Predictor:
         if floor is not None and floor <= 0:
             raise ValueError(f"the rerank floor must be > 0, got {floor}")
         if not (weight or roundtrip) or beam == 1:
-            return self._search(
+            hyps = self._search(
                 words, bundles, beam=beam, nbest=nbest, max_length=max_length, batch_size=batch_size
             )
-        scored = self.scored_beams(
-            words,
-            bundles,
-            beam=beam,
-            max_length=max_length,
-            batch_size=batch_size,
-            roundtrip=bool(roundtrip),
-        )
-        ranked = rank(scored, weight, floor, roundtrip)
-        return [[(f, s) for f, s, *_ in hyps[:nbest]] for hyps in ranked]
+        else:
+            scored = self.scored_beams(
+                words,
+                bundles,
+                beam=beam,
+                max_length=max_length,
+                batch_size=batch_size,
+                roundtrip=bool(roundtrip),
+            )
+            ranked = rank(scored, weight, floor, roundtrip)
+            hyps = [[(f, s) for f, s, *_ in h[:nbest]] for h in ranked]
+        if lookup and self.known:
+            for i, (word, bundle) in enumerate(zip(words, bundles, strict=True)):
+                form = self.known.get((word, bundle_key(bundle)))
+                if form is not None:
+                    hyps[i] = [(form, 0.0), *(h for h in hyps[i] if h[0] != form)][:nbest]
+        return hyps
 
     def predict_examples(
         self, examples: list[formats.Example], bundles: list[dict[str, str]], **kw
@@ -276,6 +293,35 @@ class Predictor:
 
     def render(self, bundle: dict[str, str]) -> str:
         return tags.render(bundle, unimorph=self.schema.unimorph)
+
+
+def bundle_key(bundle: dict[str, str]) -> str:
+    """A bundle as one string, the same for the same bundle however its tags
+    were ordered or written (``dim=value`` pairs, sorted)."""
+    return ",".join(f"{d}={v}" for d, v in sorted(bundle.items()))
+
+
+def known_pairs(examples: list[formats.Example]) -> dict[str, list[str]]:
+    """Training's pairs as stored with a model: ``{"words", "tags", "forms"}``
+    (tags as :func:`bundle_key`); where a (word, bundle) has several forms,
+    the first."""
+    seen: dict[tuple[str, str], str] = {}
+    for e in examples:
+        seen.setdefault((e.source, bundle_key(tags.parse(e.target_tags))), e.target)
+    return {
+        "words": [w for w, _ in seen],
+        "tags": [t for _, t in seen],
+        "forms": list(seen.values()),
+    }
+
+
+def read_known(record: dict | None) -> dict[tuple[str, str], str]:
+    """A stored :func:`known_pairs` record as the lookup table (models saved
+    before it existed have none: empty)."""
+    if not record:
+        return {}
+    words, keys, forms = record["words"], record["tags"], record["forms"]
+    return dict(zip(zip(words, keys, strict=True), forms, strict=True))
 
 
 def stored_rerank(record: dict | None) -> tuple[float, float | None, float]:

@@ -67,6 +67,7 @@ class Reinflector(TorchPredictor):
     def from_payload(cls, payload: dict, device: str = "cpu") -> Reinflector:
         r = cls(*checkpoint.build_model(payload, device), device)
         r.rerank, r.rerank_floor, r.rerank_roundtrip = predict.stored_rerank(payload.get("rerank"))
+        r.known = predict.read_known(payload.get("known"))
         return r
 
     # -- helpers ---------------------------------------------------------------

@@ -38,6 +38,7 @@ from reinflect.morph import (
     hallucinate,
     objective,
     plots,
+    predict,
     sizing,
     torch_engine,
 )
@@ -138,6 +139,7 @@ class Trainer:
         self.dev_bundles, self.train_ds, self.unl_ds = c.dev_bundles, c.train_ds, c.unl_ds
         self.unlabeled_words, self.unlabeled_counts = c.unlabeled_words, c.unlabeled_counts
         self.warned: set[str] = set()  # dev words warned of unseen characters
+        self.known = predict.known_pairs(self.train_ex)  # stored: prediction looks them up
         # The defaults left to the training set's size, and what they came to.
         self.mcfg, self.tcfg, self.chosen = sizing.choose(self.mcfg, self.tcfg, len(self.train_ex))
         for line in self.chosen if self.dist.main else ():
@@ -255,6 +257,7 @@ class Trainer:
             step=self.step,
             best_dev_accuracy=self.best,
             lang=self.lang,
+            known=self.known,
         )
         if full:
             p |= {
