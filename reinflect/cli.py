@@ -438,6 +438,13 @@ def morph_train(
             "updates, not proven as good (ours).",
         ),
     ] = _default("match_unlabeled_lengths"),
+    unlabeled_source: Annotated[
+        str,
+        typer.Option(
+            help="What an unlabeled word is rebuilt from besides z and y, with source "
+            "attention: none (MSVED), or stem: the word with a random ending cut off (ours).",
+        ),
+    ] = _default("unlabeled_source"),
     batch_size: Annotated[
         int, typer.Option(help="Labeled pairs (and unlabeled words) per update.")
     ] = _default("batch_size"),

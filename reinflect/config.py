@@ -78,6 +78,7 @@ class MnistConfig:
 
 PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCHEDULES = ("constant", "budget")
+UNLABELED_SOURCES = ("none", "stem")
 SOURCE_ATTENTION_STYLES = ("input", "output", "monotonic")
 
 
@@ -178,6 +179,12 @@ class MorphTrainConfig:
     # (reinflect.morph.data.BatchStream.take): faster updates, but not as good per
     # update in the comparisons of results/README.md; off.
     match_unlabeled_lengths: bool = False
+    # ours: the source an unlabeled word is rebuilt from, with source attention.
+    # "none": none (MSVED's MSVAE term: from z and y alone; a decoder that copies
+    # must not see the word it rebuilds). "stem": the word with a random ending
+    # cut off (reinflect.morph.objective.cut_endings), so the decoder learns to
+    # copy a stem and write the ending its tags y ~ q(y|x) call for.
+    unlabeled_source: str = "none"
     # MSVED's KL(z) schedule (linear, cap 0.2); its delay and rate are chosen by
     # the training set's size (reinflect.morph.sizing: MSVED's rate 1/150k from
     # update 3,000 on large sets, from the start and faster on small ones).
@@ -227,6 +234,11 @@ class MorphTrainConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ReinflectError(
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if self.unlabeled_source not in UNLABELED_SOURCES:
+            raise ReinflectError(
+                f"--unlabeled-source must be one of {', '.join(UNLABELED_SOURCES)}, "
+                f"got {self.unlabeled_source!r}"
             )
         if self.precision not in PRECISIONS:
             raise ReinflectError(
@@ -376,6 +388,7 @@ MORPH_OPTIONS: dict[str, tuple[str, ...]] = {
             "supervised_only",
             "hallucinate",
             "match_unlabeled_lengths",
+            "unlabeled_source",
             "batch_size",
             "unlabeled_batch",
             "unlabeled_weight",

@@ -237,6 +237,14 @@ def test_an_output_that_is_an_input_or_a_folder_is_refused(
         (["--max-steps", "0"], "--max-steps must be a whole number >= 1, got 0"),
         (["--minutes", "-1"], "--minutes must be > 0, got -1.0"),
         (["--lr", "-1"], "--lr must be > 0, got -1.0"),
+        (
+            ["--unlabeled-source", "ending"],
+            "--unlabeled-source must be one of none, stem, got 'ending'",
+        ),
+        (
+            ["--unlabeled-source", "stem", "--no-copy"],
+            "--unlabeled-source stem needs source attention (--source-attention)",
+        ),
     ],
 )
 def test_training_options_out_of_range_are_named(tmp_path, monkeypatch, capsys, option, message):

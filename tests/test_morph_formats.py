@@ -149,6 +149,16 @@ def test_unlabeled_pool_never_reads_test_files(tmp_path):
     words, counts = unlabeled.pool(charset=set("abcdefghijklmnopqrstuvwxyz"), files=files)
     assert set(words) == {"walk", "walked", "go", "went"}
     assert counts["total"] == 4
+    # A dev file gives its inputs only: its targets are the answers dev is scored on.
+    dev = [f for f in files if unlabeled.is_dev(f)]
+    assert [f.name for f in dev] == ["xx-task1-dev"]
+    words, _ = unlabeled.pool(
+        charset=set("abcdefghijklmnopqrstuvwxyz"),
+        files=[f for f in files if f not in dev],
+        source_files=dev,
+    )
+    assert set(words) == {"walk", "walked", "go"}
+    assert not unlabeled.is_dev("german-train-medium") and unlabeled.is_dev("german-dev")
     with pytest.raises(ReinflectError, match="test files are never used"):
         unlabeled.pool(charset=set("abc"), files=[tmp_path / "xx-task3-test"])
     with pytest.raises(ReinflectError, match="test files are never used"):
@@ -252,3 +262,14 @@ def test_training_files_of_tasks_1_to_3_become_task3_pairs(tmp_path):
         corpus.read_training([t1, covered])
     with pytest.raises(ReinflectError, match="test files are never used"):
         corpus.read_training([t1, tmp_path / "x-task3-test"])
+
+
+def test_the_dev_files_answers_never_enter_the_unlabeled_pool(tmp_path):
+    from reinflect.morph import corpus
+
+    train = tmp_path / "words.tsv"
+    train.write_text("walk\twalked\tV;PST\ntalk\ttalks\tV;3;SG;PRS\n")
+    held = tmp_path / "held.tsv"  # the dev file, whatever its name
+    held.write_text("stalk\tstalked\tV;PST\n")
+    c = corpus.Corpus.read(train, held, wordfreq_words=0, warn=False)
+    assert set(c.unlabeled_words) == {"walk", "walked", "talk", "talks", "stalk"}

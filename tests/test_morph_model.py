@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import random
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 from reinflect import cli, config
 from reinflect import training as train_mod
 from reinflect.errors import ReinflectError
-from reinflect.morph import decoding, objective, torch_engine
+from reinflect.morph import data, decoding, objective, torch_engine, vocab
 from reinflect.morph import train as morph_train
 from reinflect.vae import schedules
 
@@ -296,15 +297,24 @@ def test_y_kl_weight_adds_the_kl_of_the_source_tags(toy_run):
 
 
 @pytest.mark.parametrize(
-    "source_attention,copy", [(None, False), ("input", False), ("output", False), ("input", True)]
+    "source_attention,copy,stems",
+    [
+        (None, False, False),
+        ("input", False, False),
+        ("output", False, False),
+        ("input", True, False),
+        ("monotonic", True, True),
+        ("output", False, True),
+    ],
 )
 def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(
-    toy_run, source_attention, copy, monkeypatch
+    toy_run, source_attention, copy, stems, monkeypatch
 ):
     """objective.semi (one encoder and one decoder pass over labeled and unlabeled
     rows) gives labeled + w * unlabeled, each computed on its own with the same
     random draws, in value and in gradient. With copying the unlabeled words are
-    the longest (the labeled rows padded to them) and characters are made unknown."""
+    the longest (the labeled rows padded to them) and characters are made unknown;
+    with ``stems`` the unlabeled words are rebuilt from their cut stems."""
     from reinflect.morph import model as morph_model
 
     _, trainer, _ = toy_run
@@ -332,6 +342,9 @@ def test_the_joint_pass_equals_the_labeled_and_unlabeled_losses_apart(
     by_length = sorted(range(len(lengths)), key=lengths.__getitem__)
     ub = morph_train._collate(trainer.unl_ds, by_length[-5:] if copy else by_length[:5], cpu)
     assert (ub["word"].shape[1] > batch["target"].shape[1]) == copy
+    if stems:
+        keep = objective.cut_endings((ub["word_len"] - 1).tolist(), random.Random(0))
+        ub["stem_len"] = torch.tensor(keep)
     if copy:
         monkeypatch.setattr(objective, "UNKNOWN_RATE", 0.5)
     shared = dict(kl_weight=0.3, temperature=0.7, y_kl_weight=0.5)
@@ -584,3 +597,17 @@ def test_batched_beam_search_equals_a_plain_one():
         assert [ids for ids, _ in got[b]] == [ids for ids, _ in want]
         assert got[b][0][1] == pytest.approx(want[0][1], abs=1e-4)
         assert [s for _, s in got[b]] == pytest.approx([s for _, s in want], abs=1e-4)
+
+
+def test_cut_endings_keep_a_stem_and_the_stems_are_its_first_characters():
+    rng = random.Random(3)
+    lengths = [1, 2, 3, 6, 9, 20] * 50
+    keep = objective.cut_endings(lengths, rng)
+    for n, k in zip(lengths, keep, strict=True):
+        most = min(objective.MAX_CUT, (n + 1) // 2) if n >= 2 else 0
+        assert n - most <= k <= n - (1 if n >= 2 else 0)
+    assert {n - k for n, k in zip(lengths, keep, strict=True) if n == 20} == set(range(1, 6))
+    words, lengths_t = data.pad([[5, 6, 7, 8], [9, 10]])
+    ids, stem_len = objective._stems(words, torch.tensor([2, 1]))
+    assert ids.tolist() == [[5, 6, vocab.EOS], [9, vocab.EOS, vocab.PAD]]
+    assert stem_len.tolist() == [3, 2]

@@ -143,9 +143,12 @@ class Corpus:
         pool, counts = [], {}
         if unlabeled_words:
             files = unlabeled.sibling_files(train_paths[0]) or [*train_paths, dev_path]
+            # Dev files give their inputs only: their targets are the answers.
+            dev = [f for f in files if f.resolve() == dev_path.resolve() or unlabeled.is_dev(f)]
             pool, counts = unlabeled.pool(
                 charset={c for w in words for c in w},
-                files=files,
+                files=[f for f in files if f not in dev],
+                source_files=dev,
                 lang=lang,
                 wordfreq_n=wordfreq_words,
                 user_list=unlabeled_path,

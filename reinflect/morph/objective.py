@@ -12,6 +12,13 @@ The y-KL terms carry their own weight (``y_kl_weight``; 1 is the paper's).
 Unlabeled word x (the MSVAE term, section 3.4): y ~ q(y|x) by Gumbel,
 z ~ q(z|x); loss = -log p(x|y,z) + kl_w KL(z) + KL(q(y|x) || p(y)).
 
+With source attention the unlabeled word is rebuilt from no source (so a
+decoder that copies cannot copy the word it rebuilds), or, with the batch's
+``stem_len`` (``--unlabeled-source stem``, ours), from its first ``stem_len``
+characters: a random ending cut off (:func:`cut_endings`), which the decoder
+must write from z and y ~ q(y|x) -- the task inflection sets it, on words
+that have no labels.
+
 Training uses ``semi``: both losses from one encoder pass and one decoder pass
 over the labeled and unlabeled rows together (the same value as ``labeled``
 plus ``unlabeled``; fewer, larger operations, which is what a GPU needs).
@@ -19,11 +26,13 @@ plus ``unlabeled``; fewer, larger operations, which is what a GPU needs).
 
 from __future__ import annotations
 
+import random
+
 import torch
 from torch.nn import functional as F
 
 from reinflect.morph import model as morph_model
-from reinflect.morph.vocab import PAD, UNK
+from reinflect.morph.vocab import EOS, PAD, UNK
 from reinflect.vae import distributions, elbo, kl
 
 
@@ -67,11 +76,47 @@ def _practise_unknowns(model: morph_model.MSVED, batch: dict[str, torch.Tensor])
     }
 
 
-def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extra=None):
+# The most characters cut off an unlabeled word's end for its "stem" source.
+MAX_CUT = 5
+
+
+def cut_endings(lengths: list[int], rng: random.Random) -> list[int]:
+    """How many first characters each word of ``lengths`` characters keeps as
+    the source it is rebuilt from: a random ending of 1 to min(:data:`MAX_CUT`,
+    half the word rounded up) characters is cut; a word of one character keeps it."""
+    keep = []
+    for n in lengths:
+        most = min(MAX_CUT, (n + 1) // 2) if n >= 2 else 0
+        keep.append(n - (rng.randint(1, most) if most else 0))
+    return keep
+
+
+def _stems(words: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of the words' first ``keep`` characters, EOS after, and their lengths."""
+    n = int(keep.max()) + 1
+    pos = torch.arange(n, device=words.device)
+    ids = words[:, :n].masked_fill(pos >= keep[:, None], PAD).scatter(1, keep[:, None], EOS)
+    return ids, keep + 1
+
+
+def _unlabeled_rows(ub: dict[str, torch.Tensor]):
+    """The unlabeled batch's rows for the encoder: the words, then, with
+    ``stem_len``, their stems; and the number of words."""
+    words, lengths = ub["word"], ub["word_len"]
+    if "stem_len" not in ub:
+        return words, lengths, words.shape[0]
+    stems, stem_len = _stems(words, ub["stem_len"])
+    return _stack_rows([words, stems], PAD), torch.cat([lengths, stem_len]), words.shape[0]
+
+
+def _labeled_rows(
+    model: morph_model.MSVED, batch: dict[str, torch.Tensor], extra=None, *, stems=False
+):
     """The encoder pass over a labeled batch's sources and targets: summaries
     ``h_s``, ``h_t`` (and the states, for source attention). ``extra`` (words
     ``U x L``, their lengths) joins the pass; its summaries and states come back
-    as ``h_extra`` and ``extra_source``."""
+    as ``h_extra`` and ``extra_source`` (with ``stems``, which attends: the
+    second half of ``extra`` are the stems the first half is rebuilt from)."""
     src, src_len = batch["source"], batch["source_len"]
     tgt, tgt_len = batch["target"], batch["target_len"]
     words = [src, tgt] + ([extra[0]] if extra is not None else [])
@@ -92,7 +137,7 @@ def _labeled_rows(model: morph_model.MSVED, batch: dict[str, torch.Tensor], extr
             torch.cat([mask[: 2 * B], auto[: 2 * B]]),
             torch.cat([_pad_to(copy_ids, ids.shape[1], PAD), ids[: 2 * B]]),
         )
-        rows["extra_source"] = (states[2 * B :], auto[2 * B :], ids[2 * B :])
+        rows["extra_source"] = (states[2 * B :], (mask if stems else auto)[2 * B :], ids[2 * B :])
     return rows
 
 
@@ -192,10 +237,15 @@ def semi(
     of the time. The same random draws in the same order as the two losses
     computed one after the other (word dropout aside), so the same value."""
     batch = _practise_unknowns(model, batch)
-    words, lengths = unlabeled_batch["word"], unlabeled_batch["word_len"]
-    rows = _labeled_rows(model, batch, extra=(words, lengths))
+    words = unlabeled_batch["word"]
+    *extra, U = _unlabeled_rows(unlabeled_batch)
+    stems = "stem_len" in unlabeled_batch
+    rows = _labeled_rows(model, batch, extra=extra, stems=stems)
     lab = _labeled_start(model, batch, rows, temperature=temperature)
-    q = model.posterior(rows["h_extra"])
+    h_words = rows["h_extra"][:U]
+    if stems and rows.get("extra_source") is not None:
+        rows["extra_source"] = tuple(p[U:] for p in rows["extra_source"])
+    q = model.posterior(h_words)
     n_lab = lab["z"].shape[0]
     decoded = {}
 
@@ -216,7 +266,7 @@ def semi(
 
     u_loss, u_stats = elbo.unlabeled(
         conditional=conditional,
-        y_logits=model.tag_logits(rows["h_extra"]),
+        y_logits=model.tag_logits(h_words),
         estimator="gumbel",
         kl_weight=kl_weight,
         y_kl_weight=y_kl_weight,
@@ -243,12 +293,17 @@ def unlabeled(
     y_kl_weight: float = 1.0,
 ):
     """The unlabeled MSVAE loss for a batch of words."""
-    words, lengths = batch["word"], batch["word_len"]
-    states, mask, h = model.encode(words, lengths - 1)
+    words = batch["word"]
+    ids, lengths, U = _unlabeled_rows(batch)
+    states, mask, h = model.encode(ids, lengths - 1)
+    h = h[:U]
     q = model.posterior(h)
     source = None
     if model.cfg.source_attention:
-        source = (states, no_source(mask) if model.private_source else mask, words)
+        if "stem_len" in batch:  # rebuilt from its stem
+            source = (states[U:], mask[U:], ids[U:])
+        else:
+            source = (states, no_source(mask) if model.private_source else mask, words)
 
     def conditional(ys: list[torch.Tensor]):
         log_px = model.log_likelihood(model.start(q.rsample(), ys, source), words)

@@ -50,7 +50,14 @@ log = logging.getLogger(__name__)
 
 MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
 # MorphTrainConfig fields that shape the batches: --resume keeps them.
-STREAM_OPTIONS = ("batch_size", "unlabeled_batch", "hallucinate", "seed", "match_unlabeled_lengths")
+STREAM_OPTIONS = (
+    "batch_size",
+    "unlabeled_batch",
+    "hallucinate",
+    "seed",
+    "match_unlabeled_lengths",
+    "unlabeled_source",
+)
 
 
 def _collate(ds, idx: list[int], device) -> dict[str, torch.Tensor]:
@@ -144,6 +151,11 @@ class Trainer:
         self.mcfg, self.tcfg, self.chosen = sizing.choose(self.mcfg, self.tcfg, len(self.train_ex))
         for line in self.chosen if self.dist.main else ():
             log.info("by size: %s", line)
+        if self.tcfg.unlabeled_source != "none" and not self.mcfg.source_attention:
+            raise ReinflectError(
+                f"--unlabeled-source {self.tcfg.unlabeled_source} needs source attention "
+                "(--source-attention)"
+            )
         self.model = morph_model.MSVED(
             vocab_size=len(self.vocab), tag_sizes=self.schema.sizes, cfg=self.mcfg
         ).to(self.device)
@@ -239,6 +251,18 @@ class Trainer:
                 bases[r], rows["source"][r], rows["target"][r], rng
             )
         return _tensors(rows, self.device)
+
+    def _unlabeled_batch(self, idx: list[int]) -> dict[str, torch.Tensor]:
+        """The unlabeled batch of stream indices ``idx``; with
+        ``--unlabeled-source stem``, each word's stem length, drawn with a
+        generator seeded by the step (so ``--resume`` repeats them)."""
+        rows = self.unl_ds[idx]
+        out = _tensors(rows, self.device)
+        if self.tcfg.unlabeled_source == "stem":
+            rng = random.Random(self.tcfg.seed * 1_000_033 + self.step)
+            keep = objective.cut_endings([len(w) for w in rows["word"]], rng)
+            out["stem_len"] = torch.tensor(keep, device=self.device)
+        return out
 
     @property
     def kept_model(self) -> morph_model.MSVED:
@@ -408,7 +432,7 @@ class Trainer:
             # With --match-unlabeled-lengths, unlabeled words no longer than the
             # labeled batch where they can be (the joint pass decodes all rows to
             # the longest of them); otherwise the next batch of the pass.
-            _collate(self.unl_ds, self.unl_stream.take(self.lab_stream.last_length), self.device)
+            self._unlabeled_batch(self.unl_stream.take(self.lab_stream.last_length))
             if self.unl_stream is not None
             else None
         )

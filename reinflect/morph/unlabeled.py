@@ -1,11 +1,13 @@
 """Unlabeled words for the semi-supervised term.
 
-Sources: the word forms (no tags) of the train and dev files of every task of
-the language (SIGMORPHON 2016 layout: ``<lang>-task{1,2,3}-{train,dev}``
-beside the training file); a ``wordfreq`` list where the language has one;
-a user list (one word per line). Words are filtered to the training
-character set and deduplicated. Test files are never read: a path whose name
-contains ``test`` is refused.
+Sources: the word forms (no tags) of the train files of every task of the
+language (SIGMORPHON 2016 layout: ``<lang>-task{1,2,3}-{train,dev}`` beside
+the training file) and the *source* words of their dev files: a dev file's
+target forms are the answers dev accuracy is scored on, so they never enter
+the pool (at test time only a test file's inputs would be known); a
+``wordfreq`` list where the language has one; a user list (one word per
+line). Words are filtered to the training character set and deduplicated.
+Test files are never read: a path whose name contains ``test`` is refused.
 """
 
 from __future__ import annotations
@@ -41,16 +43,24 @@ def refuse_test(path: str | Path) -> Path:
     return p
 
 
-def words_from_files(paths: Iterable[str | Path], *, skip_bad: bool = False) -> list[str]:
-    """Every word form (sources and targets) of labeled files, any format
-    (``skip_bad``: malformed rows left out, as :func:`formats.read` does)."""
+def words_from_files(
+    paths: Iterable[str | Path], *, skip_bad: bool = False, sources_only: bool = False
+) -> list[str]:
+    """Every word form (sources and targets; with ``sources_only``, sources)
+    of labeled files, any format (``skip_bad``: malformed rows left out, as
+    :func:`formats.read` does)."""
     out = []
     for p in paths:
         for ex in formats.read(refuse_test(p), skip_bad=skip_bad):
             out.append(ex.source)
-            if ex.target:
+            if ex.target and not sources_only:
                 out.append(ex.target)
     return out
+
+
+def is_dev(path: str | Path) -> bool:
+    """A file named as a dev split (``german-dev``, ``xx-task1-dev``, ``dev.tsv``)."""
+    return re.search(r"(^|[-_.])dev($|[-_.])", Path(path).name.lower()) is not None
 
 
 def sibling_files(train_path: str | Path) -> list[Path]:
@@ -106,14 +116,17 @@ def pool(
     *,
     charset: set[str],
     files: Iterable[str | Path] = (),
+    source_files: Iterable[str | Path] = (),
     lang: str | None = None,
     wordfreq_n: int = 0,
     user_list: str | Path | None = None,
     skip_bad: bool = False,
 ) -> tuple[list[str], dict[str, int]]:
-    """The deduplicated unlabeled words over ``charset``, and counts per source."""
+    """The deduplicated unlabeled words over ``charset``, and counts per source:
+    every word of ``files``, the source words of ``source_files`` (dev files)."""
     sources = {
-        "files": words_from_files(files, skip_bad=skip_bad),
+        "files": words_from_files(files, skip_bad=skip_bad)
+        + words_from_files(source_files, skip_bad=skip_bad, sources_only=True),
         "wordfreq": wordfreq_words(lang, wordfreq_n),
         "user": read_word_list(user_list) if user_list else [],
     }
