@@ -42,7 +42,8 @@ def report(model: str, dev: str, irregular: str) -> dict:
     m = reinflect.load(model, engine="torch")
     out: dict = {"model": model}
     runs = (("dev", dev, True), ("irregular", irregular, True))
-    for name, path, lookup in (*runs, ("irregular_model_alone", irregular, False)):
+    runs += (("irregular_model_alone", irregular, False),)
+    for name, path, lookup in runs:
         t0 = time.perf_counter()
         out[name] = m.evaluate(path, lookup=lookup) | {"file": path}
         out[name]["seconds"] = round(time.perf_counter() - t0, 2)

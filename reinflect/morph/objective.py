@@ -300,10 +300,11 @@ def unlabeled(
     q = model.posterior(h)
     source = None
     if model.cfg.source_attention:
-        if "stem_len" in batch:  # rebuilt from its stem
-            source = (states[U:], mask[U:], ids[U:])
-        else:
-            source = (states, no_source(mask) if model.private_source else mask, words)
+        if "stem_len" in batch:  # rebuilt from its stem: the rows after the words
+            states, mask, ids = states[U:], mask[U:], ids[U:]
+        elif model.private_source:
+            mask = no_source(mask)
+        source = (states, mask, ids)
 
     def conditional(ys: list[torch.Tensor]):
         log_px = model.log_likelihood(model.start(q.rsample(), ys, source), words)
