@@ -44,7 +44,8 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "conll2017
 
 # The training options this benchmark passes on (config.MORPH_OPTIONS names).
 OPTIONS = (
-    "supervised_only", "hallucinate", "batch_size", "eval_every", "patience", "seed", "lr",
+    "supervised_only", "hallucinate", "unlabeled_source", "max_steps", "batch_size",
+    "eval_every", "patience", "seed", "lr",
     "word_dropout", "dropout", "kl_delay", "kl_rate", "kl_cap", "unlabeled_weight",
     "wordfreq_words",
     "source_attention", "source_attention_style", "copy", "unlabeled_batch", "lr_schedule",
