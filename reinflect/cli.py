@@ -439,10 +439,12 @@ def morph_train(
         ),
     ] = _default("match_unlabeled_lengths"),
     unlabeled_source: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="What an unlabeled word is rebuilt from besides z and y, with source "
-            "attention: none (MSVED), or stem: the word with a random ending cut off (ours).",
+            "attention: none (MSVED), or stem: the word with a random ending cut off (ours). "
+            "Default: by the training set's size.",
+            show_default=False,
         ),
     ] = _default("unlabeled_source"),
     batch_size: Annotated[

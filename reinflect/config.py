@@ -183,8 +183,9 @@ class MorphTrainConfig:
     # "none": none (MSVED's MSVAE term: from z and y alone; a decoder that copies
     # must not see the word it rebuilds). "stem": the word with a random ending
     # cut off (reinflect.morph.objective.cut_endings), so the decoder learns to
-    # copy a stem and write the ending its tags y ~ q(y|x) call for.
-    unlabeled_source: str = "none"
+    # copy a stem and write the ending its tags y ~ q(y|x) call for. None: chosen
+    # by the training set's size (reinflect.morph.sizing).
+    unlabeled_source: str | None = None
     # MSVED's KL(z) schedule (linear, cap 0.2); its delay and rate are chosen by
     # the training set's size (reinflect.morph.sizing: MSVED's rate 1/150k from
     # update 3,000 on large sets, from the start and faster on small ones).
@@ -235,7 +236,7 @@ class MorphTrainConfig:
             raise ReinflectError(
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
             )
-        if self.unlabeled_source not in UNLABELED_SOURCES:
+        if self.unlabeled_source is not None and self.unlabeled_source not in UNLABELED_SOURCES:
             raise ReinflectError(
                 f"--unlabeled-source must be one of {', '.join(UNLABELED_SOURCES)}, "
                 f"got {self.unlabeled_source!r}"

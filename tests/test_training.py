@@ -531,12 +531,13 @@ def test_sizes_choose_copy_hallucination_and_checks_where_not_given(tmp_path, ca
 def test_large_sets_keep_copy_and_hallucination_off():
     m, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 12_800)
     assert (m.copy, m.source_attention, t.hallucinate) == (False, False, 0.0)
-    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 5
+    assert t.unlabeled_source == "none" and "rebuilt from: z and y alone" in notes[2]
+    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 6
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
     assert "model sizes: char_embedding 300, encoder_hidden 256" in notes[1]
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
     assert (m.copy, m.source_attention, t.hallucinate) == (True, True, 2.0)
-    assert m.source_attention_style == "monotonic"
+    assert m.source_attention_style == "monotonic" and t.unlabeled_source == "stem"
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.SMALL_SIZES
     # Source attention the user asked for keeps its style.
     asked = config.MorphModelConfig(**config.source_attention("input"))
@@ -545,6 +546,30 @@ def test_large_sets_keep_copy_and_hallucination_off():
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)
     assert t.eval_every == math.ceil(4 * 3000 / 64) and m.copy  # copy, at the paper's sizes
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
+
+
+def test_the_unlabeled_source_is_chosen_by_size_and_what_was_given_is_kept():
+    """reinflect.morph.sizing: stems at or below STEM_MAX pairs where the decoder
+    attends over a source; none above, without attention, or without unlabeled
+    words (and then nothing is said of it); a source given is kept."""
+    small, big = sizing.STEM_MAX, sizing.STEM_MAX + 1
+    _, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), small)
+    assert t.unlabeled_source == "stem"
+    assert f"unlabeled words rebuilt from: the word with a random ending cut off ({small}" in (
+        "\n".join(notes)
+    )
+    _, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), big)
+    assert t.unlabeled_source == "none"
+    no_copy = config.MorphModelConfig(copy=False)  # nothing to copy a stem with
+    assert sizing.choose(no_copy, config.MorphTrainConfig(), 100)[1].unlabeled_source == "none"
+    sup = config.MorphTrainConfig(supervised_only=True)
+    _, t, notes = sizing.choose(config.MorphModelConfig(), sup, 100)
+    assert t.unlabeled_source == "none" and not any("unlabeled" in n for n in notes)
+    given = config.MorphTrainConfig(unlabeled_source="none")
+    _, t, notes = sizing.choose(config.MorphModelConfig(), given, 100)
+    assert t.unlabeled_source == "none" and not any("unlabeled" in n for n in notes)
+    given = config.MorphTrainConfig(unlabeled_source="stem")
+    assert sizing.choose(config.MorphModelConfig(), given, big)[1].unlabeled_source == "stem"
 
 
 def test_model_sizes_given_are_kept_and_the_rest_chosen_by_size():

@@ -3,10 +3,15 @@
 Where labeled pairs are few (at most :data:`SMALL` of them, as in
 CoNLL-SIGMORPHON 2017's low and medium settings) a run copies from the source
 (``copy``, with hard monotonic attention, :data:`STYLE_SMALL`, unless the user
-asked for source attention) and adds :data:`HALLUCINATE` hallucinated
-pairs per real pair; above, both stay off (measured at 100 and 1,000 pairs on
-the 2017 development languages, and at SIGMORPHON 2016's 12.8k pairs, where
-hallucination cost a point: results/README.md, "Small data"). Dev checks come
+asked for source attention) and adds :data:`HALLUCINATE` hallucinated pairs
+per real pair; above, both stay off (measured at 100 and 1,000 pairs on the
+2017 development languages, and at SIGMORPHON 2016's 12.8k pairs, where
+hallucination cost a point: results/README.md, "Small data"). At or below
+:data:`STEM_MAX` pairs, where there is source attention, each unlabeled word
+is rebuilt from its stem (the word with a random ending cut off,
+``unlabeled_source="stem"``): ahead at 100 pairs on the development
+languages, not shown at 1,000 (results/README.md, "Unlabeled words rebuilt
+from their stems"). Dev checks come
 every :data:`CHECK_PASSES` passes over the pairs (real and hallucinated),
 between :data:`CHECK_MIN` and :data:`CHECK_MAX` updates, so that a short run
 still has a learning curve. The KL(z) weight starts at once and fast at or
@@ -39,6 +44,9 @@ PAPER = {"char_embedding": 300, "encoder_hidden": 256, "latent": 150, "tag_embed
 SMALL_SIZES = {"char_embedding": 100, "encoder_hidden": 128, "latent": 64, "tag_embedding": 64,
                "decoder_hidden": 128}  # fmt: skip
 SMALL_MODEL = 500
+# At or below STEM_MAX pairs, with source attention, an unlabeled word is rebuilt
+# from its stem (MorphTrainConfig.unlabeled_source "stem"); above, from z and y.
+STEM_MAX = 500
 # The KL(z) schedule (linear to MorphTrainConfig's cap): MSVED's rate from update
 # KL_DELAY above SMALL pairs; at or below, from the start at KL_RATE_SMALL (the
 # cap within a few hundred updates), so that z does not grow to carry the whole
@@ -72,6 +80,14 @@ def choose(
         which = f"{'at most' if pairs <= SMALL_MODEL else 'over'} {SMALL_MODEL}"
         shown = ", ".join(f"{n} {sizes[n]}" for n in unsized)
         notes.append(f"model sizes: {shown} ({pairs} training pairs, {which})")
+    if train.unlabeled_source is None:
+        stems = pairs <= STEM_MAX and model.source_attention and not train.supervised_only
+        source = "stem" if stems else "none"
+        train = dataclasses.replace(train, unlabeled_source=source)
+        if not train.supervised_only:
+            how = "the word with a random ending cut off" if source == "stem" else "z and y alone"
+            which = f"{'at most' if pairs <= STEM_MAX else 'over'} {STEM_MAX}"
+            notes.append(f"unlabeled words rebuilt from: {how} ({pairs} training pairs, {which})")
     if train.hallucinate is None:
         train = dataclasses.replace(train, hallucinate=HALLUCINATE if small else 0.0)
         notes.append(f"hallucinate: {train.hallucinate:g} per pair ({size})")
