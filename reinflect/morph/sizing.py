@@ -55,13 +55,18 @@ KL_DELAY, KL_RATE = 3_000, 1.0 / 150_000
 KL_RATE_SMALL = 1e-3
 
 
+def _side(pairs: int, limit: int) -> str:
+    """Which side of ``limit`` ``pairs`` falls, as the notes say it."""
+    return f"{pairs} training pairs, {'at most' if pairs <= limit else 'over'} {limit}"
+
+
 def choose(
     model: MorphModelConfig, train: MorphTrainConfig, pairs: int
 ) -> tuple[MorphModelConfig, MorphTrainConfig, list[str]]:
     """The configs with every by-size field (None) set for ``pairs`` labeled
     pairs, and a line per choice saying what was chosen and why."""
     small = pairs <= SMALL
-    size = f"{pairs} training pairs, {'at most' if small else 'over'} {SMALL}"
+    size = _side(pairs, SMALL)
     notes = []
     if model.copy is None:
         style = model.source_attention_style
@@ -77,17 +82,15 @@ def choose(
     if unsized:
         sizes = SMALL_SIZES if pairs <= SMALL_MODEL else PAPER
         model = dataclasses.replace(model, **{n: sizes[n] for n in unsized})
-        which = f"{'at most' if pairs <= SMALL_MODEL else 'over'} {SMALL_MODEL}"
         shown = ", ".join(f"{n} {sizes[n]}" for n in unsized)
-        notes.append(f"model sizes: {shown} ({pairs} training pairs, {which})")
+        notes.append(f"model sizes: {shown} ({_side(pairs, SMALL_MODEL)})")
     if train.unlabeled_source is None:
         stems = pairs <= STEM_MAX and model.source_attention and not train.supervised_only
         source = "stem" if stems else "none"
         train = dataclasses.replace(train, unlabeled_source=source)
         if not train.supervised_only:
             how = "the word with a random ending cut off" if source == "stem" else "z and y alone"
-            which = f"{'at most' if pairs <= STEM_MAX else 'over'} {STEM_MAX}"
-            notes.append(f"unlabeled words rebuilt from: {how} ({pairs} training pairs, {which})")
+            notes.append(f"unlabeled words rebuilt from: {how} ({_side(pairs, STEM_MAX)})")
     if train.hallucinate is None:
         train = dataclasses.replace(train, hallucinate=HALLUCINATE if small else 0.0)
         notes.append(f"hallucinate: {train.hallucinate:g} per pair ({size})")
