@@ -290,7 +290,7 @@ RERANK = typer.Option(
     min=0.0,
     help="Order the beam by log p(form) + W log q(tags|form), the model's classifier "
     "checking each hypothesis (ours); default: the W training chose on dev; 0 (with "
-    "--rerank-roundtrip 0): plain beam.",
+    "--rerank-roundtrip 0 and --rerank-rules 0): plain beam.",
 )
 
 
@@ -312,6 +312,13 @@ RERANK_ROUNDTRIP = typer.Option(
     "the source word (ours; penalizes mangled stems); default: the V training chose on "
     "dev; 0: off.",
 )
+RERANK_RULES = typer.Option(
+    min=0.0,
+    help="Also add the forms the training pairs' edit rules make of WORD for these "
+    "tags, and R to each form whose edit (its changed prefix and suffix) a training "
+    "pair of the same tags has (ours; helps most at small sizes); default: the R "
+    "training chose on dev; 0: off.",
+)
 SKIP_BAD = typer.Option(
     "--skip-bad-lines", help="Leave out malformed rows (counted on stderr) instead of stopping."
 )
@@ -324,13 +331,14 @@ LOOKUP = typer.Option(
 )
 
 
-def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, lookup) -> dict:
+def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, lookup) -> dict:
     """The decoding options of predict and evaluate, as ``Predictor.inflect`` takes them."""
     return {
         "beam": beam,
         "rerank": rerank,
         "rerank_floor": rerank_floor,
         "rerank_roundtrip": rerank_roundtrip,
+        "rerank_rules": rerank_rules,
         "lookup": lookup,
     }
 
@@ -580,12 +588,14 @@ def _train_run(run_cfg, *, out: Path, resume: bool, overwrite: bool, progress: b
     if summary["rerank"]:
         from reinflect.morph import predict
 
-        w, floor, roundtrip = predict.stored_rerank(summary["rerank"])
+        setting = predict.stored_rerank(summary["rerank"])
+        w, floor, roundtrip, rules = setting
         table = summary["rerank"]["dev_accuracy_beam8"]
         plain = f"dev beam 8: {table['0']:.2f}%, " if "0" in table else "dev beam 8 "
         chosen = f"weight {w:g}" + ("" if floor is None else f", floor {floor:g}")
         chosen += f", round trip {roundtrip:g}" if roundtrip else ""
-        acc = table[predict.grid_key(w, floor, roundtrip)]
+        chosen += f", rules {rules:g}" if rules else ""
+        acc = table[predict.grid_key(*setting)]
         typer.echo(f"{plain}reranked ({chosen}, chosen on dev): {acc:.2f}%")
 
 
@@ -619,6 +629,7 @@ def morph_predict(
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
+    rerank_rules: Annotated[float | None, RERANK_RULES] = None,
     lookup: Annotated[bool, LOOKUP] = True,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
@@ -630,7 +641,7 @@ def morph_predict(
     """Inflect WORD for --tags, or every row of --input (written in the same format)."""
     from reinflect.morph import formats
 
-    decode = _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, lookup)
+    decode = _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, lookup)
 
     if input_ is not None:
         if output is None:
@@ -704,6 +715,7 @@ def morph_evaluate(
     rerank: Annotated[float | None, RERANK] = None,
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
+    rerank_rules: Annotated[float | None, RERANK_RULES] = None,
     lookup: Annotated[bool, LOOKUP] = True,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
@@ -733,7 +745,7 @@ def morph_evaluate(
         by_tag=by_tag,
         predictions_path=predictions,
         skip_bad=skip_bad_lines,
-        **_decode_options(beam, rerank, rerank_floor, rerank_roundtrip, lookup),
+        **_decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, lookup),
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -795,11 +807,11 @@ def morph_ensemble(
     record["dev"] = str(dev)
     path = _guard(ensemble.write_manifest, out, model, record)
     table = record["dev_accuracy_beam8"]
-    chosen = predict.grid_key(r.rerank, r.rerank_floor, r.rerank_roundtrip)
+    chosen = predict.grid_key(*r.setting)
     typer.echo(
         f"dev accuracy (beam 8): {table[predict.grid_key(0.0, None)]:.2f}% plain, "
         f"{table[chosen]:.2f}% reranked (weight {r.rerank:g}, floor {r.rerank_floor}, "
-        f"round trip {r.rerank_roundtrip:g}); wrote {path}"
+        f"round trip {r.rerank_roundtrip:g}, rules {r.rerank_rules:g}); wrote {path}"
     )
 
 

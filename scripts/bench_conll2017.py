@@ -15,7 +15,11 @@ dev halves (choose on one half, score the other: the honest number at this
 size), the beam's oracle, the kinds of error (:mod:`reinflect.morph.errors`)
 and the dev curve by passes over the training pairs. A run that has its
 ``result.json`` is done; with ``--resume`` one cut off continues from its
-``last.pt`` and finished ones are only read back. Test files are never read.
+``last.pt`` and finished ones are only read back. ``--rescore`` trains
+nothing: it scores the trained runs of ``--tag`` again with today's decoding,
+the reranking chosen again on dev as training now would (after a change to
+decoding), into ``result_rescored.json`` and ``<tag>_rescored``. Test files are
+never read.
 Data: ``--data-dir`` or ``$REINFLECT_DATA_MIRROR/conll2017``.
 """
 
@@ -25,6 +29,7 @@ import argparse
 import csv
 import json
 import multiprocessing
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -40,7 +45,13 @@ SUBSET = (
 )  # fmt: skip
 SETTINGS = ("low", "medium", "high")
 MINUTES = {"low": 2.0, "medium": 5.0, "high": 20.0}  # the issue's budgets on one thread
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "docs" / "conll2017-reference.tsv"
+# Beside the project, or beside the data mirror (a clone elsewhere, as sweeps run).
+REFERENCES = [
+    Path(__file__).resolve().parents[2] / "shared" / "docs" / "conll2017-reference.tsv",
+    Path(os.environ.get("REINFLECT_DATA_MIRROR", "data")).parent
+    / "docs"
+    / "conll2017-reference.tsv",
+]
 
 # The training options this benchmark passes on (config.MORPH_OPTIONS names).
 OPTIONS = (
@@ -53,9 +64,12 @@ OPTIONS = (
 )  # fmt: skip
 
 
-def reference(path: Path = REFERENCE) -> dict[str, dict[str, float]]:
-    """language -> {baseline_low, ..., uzh_medium, uzh_low} (test accuracies)."""
-    if not path.is_file():
+def reference(paths: list[Path] = REFERENCES) -> dict[str, dict[str, float]]:
+    """language -> {baseline_low, ..., uzh_medium, uzh_low} (test accuracies);
+    empty, with a warning, where the reference file is not found."""
+    path = next((p for p in paths if p.is_file()), None)
+    if path is None:
+        print(f"warning: no {paths[0].name} at {' or '.join(map(str, paths))}", flush=True)
         return {}
     with open(path, encoding="utf-8", newline="") as f:
         rows = csv.DictReader(f, delimiter="\t")
@@ -96,12 +110,19 @@ def job(args: tuple) -> dict:
 
     torch.set_num_threads(a.threads)
     out = run_dir(a, lang, setting)
-    done = out / "result.json"
-    if done.exists():
+    done = out / ("result_rescored.json" if a.rescore else "result.json")
+    if done.exists() and (a.resume or not a.rescore):
         return json.loads(done.read_text())
     root = Path(a.data_dir) if a.data_dir else None
     train_paths, dev = download.dataset_files("conll2017", lang, setting=setting, data_dir=root)
     minutes = a.minutes or MINUTES[setting]
+    if a.rescore:
+        trained = json.loads((out / "result.json").read_text())
+        summary = json.loads((out / "summary.json").read_text())
+        row = score(out, dev, summary, retune=True)
+        row |= {"lang": lang, "setting": setting, "minutes": trained["minutes"]}
+        done.write_text(json.dumps(row, indent=2) + "\n")
+        return row
     run = config.resolve_morph(
         config.morph_options(a, OPTIONS)
         | {"dataset": "conll2017", "lang": lang, "setting": setting, "minutes": minutes}
@@ -130,8 +151,10 @@ def job(args: tuple) -> dict:
     return row
 
 
-def score(out: Path, dev: Path, summary: dict) -> dict:
-    """The dev scores of the run in ``out`` (see the module's docstring)."""
+def score(out: Path, dev: Path, summary: dict, *, retune: bool = False) -> dict:
+    """The dev scores of the run in ``out`` (see the module's docstring); with
+    ``retune`` the default decoding is reranked with the setting chosen on dev
+    now (:meth:`Predictor.tune_rerank` chooses the same), not the stored one."""
     from reinflect.morph import torch_engine
 
     r = torch_engine.Reinflector.load(out)
@@ -140,7 +163,9 @@ def score(out: Path, dev: Path, summary: dict) -> dict:
     bundles = r.file_bundles(examples, dev)
     t0 = time.perf_counter()
     greedy = [h[0][0] if h else "" for h in r.inflect(sources, bundles, beam=1)]
-    scored = r.scored_beams(sources, bundles, beam=8, roundtrip=True)
+    scored = r.scored_beams(
+        sources, bundles, beam=8, roundtrip=True, candidates=predict.RULE_CANDIDATES
+    )
     decode_s = time.perf_counter() - t0
 
     def first(ranked):
@@ -150,12 +175,21 @@ def score(out: Path, dev: Path, summary: dict) -> dict:
         return round(100.0 * sum(map(str.__eq__, preds, targets)) / max(len(targets), 1), 2)
 
     beam8 = first(scored)
-    default = first(predict.rank(scored, r.rerank, r.rerank_floor, r.rerank_roundtrip))
     grid = predict.rerank_settings(
-        predict.RERANK_GRID, predict.RERANK_FLOORS, predict.RERANK_ROUNDTRIPS
+        predict.RERANK_GRID, predict.RERANK_FLOORS, predict.RERANK_ROUNDTRIPS, predict.RERANK_RULES
     )
     cv = predict.cross_validated_rerank(scored, targets, grid)
-    oracle = sum(t in [f for f, *_ in h] for t, h in zip(targets, scored, strict=True))
+    if retune:
+        r.setting = predict.Setting(**cv["chosen"])
+    default = first(predict.rank(scored, *r.setting))
+
+    def oracle(rules: bool) -> float:
+        hits = sum(
+            t in [h.form for h in beam if rules or not h.added]
+            for t, beam in zip(targets, scored, strict=True)
+        )
+        return round(100.0 * hits / max(len(targets), 1), 2)
+
     per_pass = summary["train_pairs"] + summary.get("hallucinated_pairs", 0)
     batch = config.resolve_morph(config_file=out / "config.toml").train.batch_size
     curve = [
@@ -173,8 +207,10 @@ def score(out: Path, dev: Path, summary: dict) -> dict:
         "beam8": acc(beam8),
         "default": acc(default),
         "default_cross_validated": cv["cross_validated_mean"],
-        "rerank": {"weight": r.rerank, "floor": r.rerank_floor, "roundtrip": r.rerank_roundtrip},
-        "oracle8": round(100.0 * oracle / max(len(targets), 1), 2),
+        "rerank": r.setting._asdict(),
+        "oracle8": oracle(False),
+        # with the edit rules' forms (predict.RULE_CANDIDATES per word)
+        "oracle8_rules": oracle(True),
         "errors": errors.summary(sources, targets, default),
         # What z and y carry on the dev targets (the copy's trap: near 0 / low).
         **r.latent_stats(targets, bundles),
@@ -244,11 +280,21 @@ def main() -> None:
     p.add_argument("--runs", default="runs/bench_conll2017")
     p.add_argument("--tag", default="defaults", help="the sweep's name (its folder and JSON)")
     p.add_argument("--resume", action="store_true", help="continue a sweep that was cut off")
+    p.add_argument(
+        "--rescore",
+        action="store_true",
+        help="train nothing: score the trained runs of --tag again with today's decoding",
+    )
     a = p.parse_args()
     root = Path(a.data_dir) if a.data_dir else None
     langs = list(SUBSET) if a.subset else languages(root) if a.all else a.langs or ["english"]
     todo = [(a, lang, s) for s in a.settings for lang in langs]
-    if not a.resume:
+    if a.rescore:
+        missing = [run_dir(a, lang, s) for _, lang, s in todo]
+        missing = [d for d in missing if not (d / "result.json").exists()]
+        if missing:
+            raise SystemExit(f"{missing[0]} has no finished run to score again")
+    elif not a.resume:
         started = [run_dir(a, lang, s) for _, lang, s in todo if run_dir(a, lang, s).exists()]
         if started:
             raise SystemExit(
@@ -281,7 +327,8 @@ def main() -> None:
         "results": rows,
         "table": table(rows, ref),
     }
-    path = Path("results") / f"bench_conll2017_{a.tag}.json"
+    name = f"{a.tag}_rescored" if a.rescore else a.tag
+    path = Path("results") / f"bench_conll2017_{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     path.with_suffix(".md").write_text(result["table"])

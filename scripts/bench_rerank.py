@@ -10,7 +10,9 @@ decodes; see ``reinflect.morph.ensemble``).
 
 Features, each with the grid of ``MorphTrainConfig``: ``plain`` (beam 8),
 ``tagger`` (weight and floor of log q(y|x')), ``tagger+roundtrip`` (and the
-weight of log p(x_s|x'), the model rebuilding the source from the hypothesis).
+weight of log p(x_s|x'), the model rebuilding the source from the hypothesis),
+``tagger+roundtrip+rules`` (and the training pairs' edit rules: their forms
+added to the beam and a bonus for a training edit; ``reinflect.morph.rules``).
 Never reads a test file unless you pass one.
 """
 
@@ -27,21 +29,19 @@ import torch
 from reinflect import config
 from reinflect.morph import formats, predict
 
+T = config.MorphTrainConfig
 FEATURES = {
-    "plain": ((0.0,), (None,), (0.0,)),
-    "tagger": (config.MorphTrainConfig.rerank_grid, config.MorphTrainConfig.rerank_floors, (0.0,)),
-    "tagger+roundtrip": (
-        config.MorphTrainConfig.rerank_grid,
-        config.MorphTrainConfig.rerank_floors,
-        config.MorphTrainConfig.rerank_roundtrips,
-    ),
+    "plain": ((0.0,), (None,), (0.0,), (0.0,)),
+    "tagger": (T.rerank_grid, T.rerank_floors, (0.0,), (0.0,)),
+    "tagger+roundtrip": (T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, (0.0,)),
+    "tagger+roundtrip+rules": (T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, T.rerank_rules),
 }
 
 
 def evaluate(scored, targets, grids, *, splits: int = 3) -> dict:
     out = {}
-    for name, (weights, floors, roundtrips) in grids.items():
-        grid = predict.rerank_settings(weights, floors, roundtrips)
+    for name, (weights, floors, roundtrips, rules) in grids.items():
+        grid = predict.rerank_settings(weights, floors, roundtrips, rules)
         out[name] = predict.cross_validated_rerank(scored, targets, grid, splits=splits)
         print(
             f"{name:18s} dev-selected {out[name]['dev_selected']:.2f} {out[name]['chosen']}  "
@@ -71,7 +71,9 @@ def main() -> None:
     t0 = time.perf_counter()
     r.scored_beams(sources, bundles, beam=a.beam)
     t1 = time.perf_counter()
-    scored = r.scored_beams(sources, bundles, beam=a.beam, roundtrip=True)
+    scored = r.scored_beams(
+        sources, bundles, beam=a.beam, roundtrip=True, candidates=predict.RULE_CANDIDATES
+    )
     t2 = time.perf_counter()
     result = {
         "model": a.model[0] if len(a.model) == 1 else a.model,
@@ -85,7 +87,10 @@ def main() -> None:
         "seconds_beam_tagger_and_roundtrip": round(t2 - t1, 2),
         "oracle": round(
             100.0
-            * sum(t in [f for f, *_ in h] for t, h in zip(targets, scored, strict=True))
+            * sum(
+                t in [h.form for h in beam if not h.added]
+                for t, beam in zip(targets, scored, strict=True)
+            )
             / max(len(targets), 1),
             3,
         ),

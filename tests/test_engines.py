@@ -129,27 +129,36 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
     full = torch_engine.Reinflector.load(toy_dir)
     words, bundles = _inputs()
     scored = full.scored_beams(words, bundles, beam=4, roundtrip=True)
-    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "lookup": False}
+    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_rules": 0.0, "lookup": False}
     assert [[(f, s) for f, s, *_ in h] for h in scored] == full.inflect(
         words, bundles, beam=4, nbest=4, **plain
     )
     reranked = full.inflect(
-        words, bundles, beam=4, nbest=4, rerank=3.0, rerank_roundtrip=0.0, lookup=False
+        words,
+        bundles,
+        beam=4,
+        nbest=4,
+        rerank=3.0,
+        rerank_floor=math.inf,
+        rerank_roundtrip=0.0,
+        rerank_rules=0.0,
+        lookup=False,
     )
     moved = 0
     for hyps, new in zip(scored, reranked, strict=True):
-        logq = {f: q for f, _, q, _ in hyps}
+        logq = {h.form: h.logq for h in hyps}
         assert sorted(f for f, *_ in hyps) == sorted(f for f, _ in new)  # the same beam
         combined = [s + 3.0 * logq[f] for f, s in new]
         assert combined == sorted(combined, reverse=True)
         moved += [f for f, _ in new] != [f for f, *_ in hyps]
     assert moved > 0  # the classifier does change some orders
-    alone = {"beam": 4, "nbest": 4, "rerank": 3.0, "rerank_floor": 0.5, "lookup": False}
+    alone = {"beam": 4, "nbest": 4, "rerank": 3.0, "rerank_floor": 0.5, "rerank_rules": 0.0}
+    alone["lookup"] = False
     floored = full.inflect(words, bundles, rerank_roundtrip=0.0, **alone)
     both = full.inflect(words, bundles, rerank_roundtrip=2.0, **alone)
     moved = 0
     for hyps, new, new_rt in zip(scored, floored, both, strict=True):
-        logq, logr = {f: q for f, _, q, _ in hyps}, {f: r for f, _, _, r in hyps}
+        logq, logr = {h.form: h.logq for h in hyps}, {h.form: h.logr for h in hyps}
         # Unscored hypotheses (log q = -inf, far below the best) stay last.
         combined = [s + 3.0 * max(q, -0.5) if (q := logq[f]) > -math.inf else q for f, s in new]
         assert combined == sorted(combined, reverse=True)
@@ -168,15 +177,51 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
         full.inflect(words, bundles, beam=4, rerank=1.0, rerank_floor=0.0)
 
 
+def test_a_forced_score_is_the_search_score_in_both_engines(toy_dir):
+    full = torch_engine.Reinflector.load(toy_dir)
+    light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
+    words, bundles = _inputs()
+    beams = full._search(words, bundles, beam=4, nbest=4, max_length=50, batch_size=8)
+    # (the forms reranking weighs: a poor toy hypothesis may hold an id no form spells)
+    rows = [
+        (w, b, f, s)
+        for w, b, h in zip(words, bundles, beams, strict=True)
+        for f, s in h
+        if s > h[0][1] - predict.RERANK_MARGIN
+    ]
+    args = [[r[k] for r in rows] for k in range(3)]
+    forced = full.form_log_probs(*args)
+    assert forced == pytest.approx([r[3] for r in rows], abs=1e-4)
+    assert light.form_log_probs(*args) == pytest.approx(forced, abs=1e-4)
+
+
+def test_the_edit_rules_forms_join_the_beam_scored_by_the_model(toy_dir):
+    """With candidates the beam gains the rules' forms it lacks (``added``),
+    each with the model's forced log p; rank drops them unless the rules have
+    a weight, and with a large one a form making training's edit comes first."""
+    full = torch_engine.Reinflector.load(toy_dir)
+    words = ["jump", "kick", "talk"]
+    bundles = [tags.parse("V;PST")] * 3
+    scored = full.scored_beams(words, bundles, beam=2, candidates=4)
+    added = [(w, h) for w, beam in zip(words, scored, strict=True) for h in beam if h.added]
+    assert added and all(not h.added for beam in scored for h in beam[:2])
+    assert {h.form for _, h in added} <= {"jumped", "kicked", "talked"}
+    forced = full.form_log_probs(
+        [w for w, _ in added], [bundles[0]] * len(added), [h.form for _, h in added]
+    )
+    assert [h.logp for _, h in added] == pytest.approx(forced, abs=1e-5)
+    assert all(h.rule == 1.0 for _, h in added)
+    assert all(len(beam) == 2 for beam in predict.rank(scored, 1.0))
+    kw = {"beam": 2, "rerank": 0.0, "rerank_roundtrip": 0.0, "lookup": False}
+    best = full.inflect(words, bundles, rerank_rules=100.0, **kw)
+    assert [h[0][0] for h in best] == ["jumped", "kicked", "talked"]
+
+
 def test_the_floor_keeps_a_confident_other_reading_from_vetoing_a_form():
     inf = math.inf
-    scored = [
-        [
-            ("eksenleri", -3.6, -5.8, -9.0),
-            ("ekseni", -0.03, -15.3, -4.0),
-            ("eksen", -9.0, -inf, -inf),
-        ]
-    ]
+    H = predict.Hypothesis
+    scored = [[H("eksenleri", -3.6, -5.8, -9.0), H("ekseni", -0.03, -15.3, -4.0)]]
+    scored[0].append(H("eksen", -9.0, -inf, -inf))
     assert predict.rank(scored, 0.5)[0][0][0] == "eksenleri"
     assert predict.rank(scored, 0.5, 5.0)[0][0][0] == "ekseni"
     assert predict.rank(scored, 0.5, 5.0)[0][-1][0] == "eksen"  # unscored stays last
@@ -192,29 +237,34 @@ def test_the_floor_keeps_a_confident_other_reading_from_vetoing_a_form():
 
 
 def test_stored_rerank_reads_records_with_and_without_a_floor_or_round_trip():
-    assert predict.stored_rerank(None) == (0.0, None, 0.0)
-    assert predict.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None, 0.0)
-    assert predict.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0)
+    assert predict.stored_rerank(None) == (0.0, None, 0.0, 0.0)
+    assert predict.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None, 0, 0)
+    assert predict.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0, 0.0)
     assert predict.stored_rerank({"weight": 1, "floor": None, "roundtrip": 0.25}) == (
         1.0,
         None,
         0.25,
+        0.0,
     )
+    assert predict.stored_rerank({"weight": 1, "rules": 8}).rules == 8.0
     assert predict.grid_key(0.5, None) == "0.5" and predict.grid_key(1.0, 2.0) == "1 floor 2"
     assert predict.grid_key(1.0, 2.0, 0.0) == "1 floor 2"
     assert predict.grid_key(0.0, None, 0.25) == "0 roundtrip 0.25"
+    assert predict.grid_key(1.0, None, 0.25, 8.0) == "1 roundtrip 0.25 rules 8"
+    assert predict.grid_key(0.0, None, 0.0, 8.0) == "0 rules 8"
 
 
 def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
-    """The weight, floor and round-trip weight are the grid's best on dev (beam
-    8); on ties the smallest round trip, then the smallest weight, then no
+    """The weights and floor are the grid's best on dev (beam 8); on ties the
+    smallest rules' weight, then round trip, then the smallest weight, then no
     floor, then the largest floor. Both engines load them, and evaluating dev
     with them reproduces the tuning table."""
     chosen = checkpoint.load(toy_dir / "model.pt")["rerank"]
     table = chosen["dev_accuracy_beam8"]
     floors = sorted(predict.RERANK_FLOORS, key=lambda f: -math.inf if f is None else -f)
     order = [
-        (w, f, v)
+        (w, f, v, u)
+        for u in sorted(predict.RERANK_RULES)
         for v in sorted(predict.RERANK_ROUNDTRIPS)
         for w in predict.RERANK_GRID
         for f in (floors if w else [None])
@@ -222,19 +272,20 @@ def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
     assert list(table) == [predict.grid_key(*k) for k in order]
     best = max(table.values())
     first = next(k for k in order if table[predict.grid_key(*k)] == best)
-    assert (chosen["weight"], chosen["floor"], chosen["roundtrip"]) == first
+    assert (chosen["weight"], chosen["floor"], chosen["roundtrip"], chosen["rules"]) == first
     full = torch_engine.Reinflector.load(toy_dir)
     light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     for r in (full, light):
-        assert (r.rerank, r.rerank_floor, r.rerank_roundtrip) == first
+        assert r.setting == first
     summary = json.loads((toy_dir / "summary.json").read_text())
     assert summary["rerank"] == chosen
     gold = toy_dir.parent / "toy-train"
-    for w, f, v in ((0.0, None, 0.0), (1.0, None, 0.0), (1.0, 2.0, 0.0), (1.0, 2.0, 0.5)):
+    for k in ((0.0, None, 0.0, 0.0), (1.0, None, 0.0, 0.0), (1.0, 2.0, 0.5, 0.0), order[-1]):
+        w, f, v, u = k
         no_floor = math.inf if f is None else f  # None would mean "the model's floor"
-        kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v, "lookup": False}
-        acc = predict.evaluate(full, gold, beam=8, **kw)
-        assert acc["accuracy"] == pytest.approx(table[predict.grid_key(w, f, v)])
+        kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v, "rerank_rules": u}
+        acc = predict.evaluate(full, gold, beam=8, lookup=False, **kw)
+        assert acc["accuracy"] == pytest.approx(table[predict.grid_key(*k)])
 
 
 def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):
@@ -370,6 +421,13 @@ def test_both_engines_agree_on_random_weights(tmp_path, options):
     assert full.roundtrip_log_probs(words, forms) == pytest.approx(
         light.roundtrip_log_probs(words, forms), abs=1e-4
     )
+    # Forced scores of the beam's forms (the copied unknown characters of the last
+    # word included) agree; that they equal the search's is checked on a trained
+    # model (random weights emit ids a form does not spell, such as UNK).
+    rows = [(w, b, f) for w, b, h in zip(words, bundles, a, strict=True) for f, _ in h]
+    args = [[r[k] for r in rows] for k in range(3)]
+    forced = full.form_log_probs(*args)  # sums of up to 13 steps: float32 against float64
+    assert light.form_log_probs(*args) == pytest.approx(forced, rel=1e-4, abs=1e-4)
 
 
 @pytest.mark.parametrize("engine", ["torch", "numpy"])

@@ -44,7 +44,10 @@ def test_summary_counts_every_row_and_shows_examples():
 def _beams(n, seed):
     rng = random.Random(seed)
     return [
-        [(f, rng.uniform(-3, 0), rng.uniform(-3, 0), rng.uniform(-3, 0)) for f in "ab"]
+        [
+            predict.Hypothesis(f, rng.uniform(-3, 0), rng.uniform(-3, 0), rng.uniform(-3, 0))
+            for f in "ab"
+        ]
         for _ in range(n)
     ]
 
@@ -67,4 +70,4 @@ def test_choosing_on_noise_overstates_what_held_out_rows_get():
     best = max(predict.rerank_accuracy(scored, targets, g) for g in GRID)
     assert cv["dev_selected"] == pytest.approx(best, abs=1e-3)
     assert cv["cross_validated_mean"] < cv["dev_selected"]
-    assert set(cv["chosen"]) == {"weight", "floor", "roundtrip"}
+    assert set(cv["chosen"]) == {"weight", "floor", "roundtrip", "rules"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from reinflect.morph.vocab import BOS, EOS, PAD
+from reinflect.morph.vocab import BOS, EOS, PAD, UNK
 
 
 @torch.no_grad()
@@ -36,6 +36,28 @@ def greedy(model, state, *, max_length: int = 50) -> tuple[torch.Tensor, torch.T
         if bool(done.all()):
             break
     return torch.stack(out, dim=1), score
+
+
+@torch.no_grad()
+def forced(model, state, targets: torch.Tensor) -> torch.Tensor:
+    """log p(targets | state) through ``decode_step``, as the searches add it up:
+    ``targets`` B x T (each ending in EOS, PAD after) -> ``B``. It scores forms
+    the search did not find (reranking's added candidates) on the same scale. A
+    copy id the model cannot emit (it does not copy) is scored as UNK, what such
+    a model writes for a character it does not know."""
+    B, T = targets.shape
+    tokens = torch.full((B,), BOS, dtype=torch.long, device=targets.device)
+    score = torch.zeros(B, device=targets.device)
+    for t in range(T):
+        rows = (targets[:, t] != PAD).nonzero().squeeze(1)
+        if not len(rows):
+            break
+        logp, state = model.decode_step(state, tokens[rows], rows)
+        ids = targets[rows, t : t + 1]
+        ids = ids.masked_fill(ids >= logp.shape[1], UNK)
+        score = score.index_add(0, rows, logp.gather(1, ids)[:, 0].float())
+        tokens = targets[:, t]
+    return score
 
 
 @torch.no_grad()

@@ -145,8 +145,7 @@ class Ensemble(torch_engine.TorchPredictor):
         self.members = members
         self.vocab, maps = _char_maps(members)
         self.schema = first.schema
-        self.rerank, self.rerank_floor = first.rerank, first.rerank_floor
-        self.rerank_roundtrip = first.rerank_roundtrip
+        self.setting = first.setting
         # Pairs any member was trained on (the first member's form where they differ).
         self.known = {k: f for r in reversed(members) for k, f in r.known.items()}
         self.decoder = EnsembleDecoder((r.model for r in members), maps, len(self.vocab))
@@ -157,7 +156,7 @@ class Ensemble(torch_engine.TorchPredictor):
         """Rerank with a stored record's weights (a manifest's); None keeps the
         first member's."""
         if record is not None:
-            self.rerank, self.rerank_floor, self.rerank_roundtrip = predict.stored_rerank(record)
+            self.setting = predict.stored_rerank(record)
 
     def start(self, words: list[str], bundles: list[dict[str, str]]) -> dict[str, torch.Tensor]:
         self.warn_unknown(words)

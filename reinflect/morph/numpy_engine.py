@@ -27,7 +27,7 @@ import numpy as np
 from reinflect import config
 from reinflect.errors import ReinflectError
 from reinflect.morph import checkpoint, predict, tags, vocab
-from reinflect.morph.vocab import BOS, EOS, PAD
+from reinflect.morph.vocab import BOS, EOS, PAD, UNK
 
 TINY = 1e-30  # as reinflect.morph.model.TINY: the least probability of a copying decoder
 HYPOTHESIS = ("h", "align", "emit")  # as reinflect.morph.model.HYPOTHESIS
@@ -121,9 +121,7 @@ class NumpyReinflector(predict.Predictor):
         self.cfg = config.MorphModelConfig(**meta["model_config"])
         self.schema = tags.Schema.from_dict(meta["schema"])
         self.vocab = vocab.Vocab(proto)
-        self.rerank, self.rerank_floor, self.rerank_roundtrip = predict.stored_rerank(
-            meta.get("rerank")
-        )
+        self.setting = predict.stored_rerank(meta.get("rerank"))
         self.known = predict.read_known(meta.get("known"))
         w = weights
         # Each character's GRU input share, (V + 1) x 3D; the last row, zero, is a
@@ -342,6 +340,23 @@ class NumpyReinflector(predict.Predictor):
             results.append([(self.vocab.decode(ids, word), s) for ids, s in hyps])
         return results
 
+    def _forced(self, s: dict, ids: list[int]) -> float:
+        """log p(ids, EOS) from the start state ``s``, step by step as the search
+        (a copy id the model cannot emit scores as UNK, as decoding.forced)."""
+        hyp, prev, total = {k: s[k] for k in HYPOTHESIS if k in s}, BOS, 0.0
+        for tok in [*ids, EOS]:
+            logp, hyp = self._step(s, hyp, np.array([prev]))
+            total += float(logp[0, tok if tok < logp.shape[1] else UNK])
+            prev = tok
+        return total
+
+    def form_log_probs(self, words, bundles, forms) -> list[float]:
+        self.warn_unknown(words)
+        return [
+            self._forced(self._start(w, self.schema.encode(b)), self.vocab.target_ids(f, w))
+            for w, b, f in zip(words, bundles, forms, strict=True)
+        ]
+
     def roundtrip_log_probs(self, sources: list[str], forms: list[str]) -> list[float]:
         classes: dict[str, list[int]] = {}  # the source's most probable tag per dimension
         out = []
@@ -351,11 +366,5 @@ class NumpyReinflector(predict.Predictor):
                 continue
             if source not in classes:
                 classes[source] = [int(np.argmax(lq)) for lq in self.tag_log_probs(source)]
-            s = self._start(form, classes[source])
-            hyp, prev, total = {k: s[k] for k in HYPOTHESIS if k in s}, BOS, 0.0
-            for tok in [*self.vocab.encode(source), EOS]:
-                logp, hyp = self._step(s, hyp, np.array([prev]))
-                total += float(logp[0, tok])
-                prev = tok
-            out.append(total)
+            out.append(self._forced(self._start(form, classes[source]), self.vocab.encode(source)))
         return out

@@ -14,18 +14,45 @@ import logging
 import math
 import os
 import random
+from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from reinflect import config, metrics
 from reinflect.errors import ReinflectError, UsageError
-from reinflect.morph import checkpoint, formats, tags, vocab
+from reinflect.morph import checkpoint, formats, rules, tags, vocab
 
 log = logging.getLogger(__name__)
 
 RERANK_GRID = config.MorphTrainConfig.rerank_grid
 RERANK_FLOORS = config.MorphTrainConfig.rerank_floors
 RERANK_ROUNDTRIPS = config.MorphTrainConfig.rerank_roundtrips
+RERANK_RULES = config.MorphTrainConfig.rerank_rules
 RERANK_MARGIN = 5.0  # nats below the best hypothesis beyond which none is reranked
+RULE_CANDIDATES = 4  # forms training's edit rules add to each beam (rules.Rules.candidates)
+
+
+class Hypothesis(NamedTuple):
+    """A form of the beam with what reranking weighs."""
+
+    form: str
+    logp: float  # log p(form|z, y)
+    logq: float  # log q(y|form); -inf: not scored (beyond RERANK_MARGIN)
+    logr: float  # log p(word|form), the round trip; 0 when not asked for
+    rule: float = 0.0  # 1 where training made this edit for this bundle (rules.Rules.support)
+    added: bool = False  # a form of the edit rules the search did not find
+
+
+class Setting(NamedTuple):
+    """A reranking setting: the weights of log q, its floor, the round trip and
+    the edit rules (all 0: plain beam search)."""
+
+    weight: float = 0.0
+    floor: float | None = None
+    roundtrip: float = 0.0
+    rules: float = 0.0
+
+
 ENGINES = ("auto", "torch", "numpy")
 
 
@@ -46,9 +73,14 @@ class Predictor:
     V * log p(x_s|z(x'), y_s), the model reconstructing the source word from the
     hypothesis (the labeled objective's target-to-source term; y_s is the
     source's most probable tag per dimension under q): a hypothesis that lost or
-    mangled part of the stem reconstructs its source badly. Training picks the
-    weight, floor and round-trip weight on dev (:meth:`tune_rerank`,
-    ``RERANK_GRID`` x ``RERANK_FLOORS`` x ``RERANK_ROUNDTRIPS``; all 0 is plain
+    mangled part of the stem reconstructs its source badly. With
+    ``rerank_rules`` R the beam also holds the forms training's edit rules make
+    of the word for that bundle (:mod:`reinflect.morph.rules`), scored by the
+    model like its own, and each form making an edit training made gets + R:
+    at small sizes the right form is often in the beam below one with an
+    ending no training pair has, or not in it at all. Training picks the
+    weights and the floor on dev (:meth:`tune_rerank`, ``RERANK_GRID`` x
+    ``RERANK_FLOORS`` x ``RERANK_ROUNDTRIPS`` x ``RERANK_RULES``; all 0 is plain
     beam search) and stores them with the model.
 
     Known pairs (ours): a (word, bundle) that training held gives its training
@@ -69,8 +101,23 @@ class Predictor:
     rerank: float = 0.0
     rerank_floor: float | None = None
     rerank_roundtrip: float = 0.0
+    rerank_rules: float = 0.0
     #: (word, :func:`bundle_key`) -> training form (:func:`known_pairs`)
     known: dict[tuple[str, str], str] = {}  # noqa: RUF012 (replaced, never changed)
+
+    @property
+    def setting(self) -> Setting:
+        """The reranking setting in use."""
+        return Setting(self.rerank, self.rerank_floor, self.rerank_roundtrip, self.rerank_rules)
+
+    @setting.setter
+    def setting(self, s: Setting) -> None:
+        self.rerank, self.rerank_floor, self.rerank_roundtrip, self.rerank_rules = s
+
+    @cached_property
+    def rules(self) -> rules.Rules:
+        """The edit rules of the training pairs the model holds (:attr:`known`)."""
+        return rules.Rules(self.known)
 
     def tag_log_probs(self, word: str) -> list[list[float]]:
         """log q(y_k|x) of ``word``, one list per tag dimension."""
@@ -98,6 +145,13 @@ class Predictor:
         logq = self.bundle_log_probs(forms, bundles)
         return logq, self.roundtrip_log_probs(sources, forms) if roundtrip else [0.0] * len(forms)
 
+    def form_log_probs(
+        self, words: list[str], bundles: list[dict[str, str]], forms: list[str]
+    ) -> list[float]:
+        """log p(form|z = mu(word), y = bundle) of each (word, bundle, form), as
+        the search scores its hypotheses."""
+        raise NotImplementedError
+
     def _search(self, words, bundles, *, beam: int, nbest: int, max_length: int, batch_size: int):
         raise NotImplementedError
 
@@ -113,24 +167,28 @@ class Predictor:
         rerank: float | None = None,
         rerank_floor: float | None = None,
         rerank_roundtrip: float | None = None,
+        rerank_rules: float | None = None,
         lookup: bool = True,
     ) -> list[list[tuple[str, float]]]:
         """For each (word, target bundle): up to ``nbest`` (form, log p(form|z, y)),
         best first; with reranking on (weights default: the model's) and ``beam``
-        > 1 the whole beam is ordered by log p + rerank * max(log q(y|form),
-        -rerank_floor) + rerank_roundtrip * log p(word|form) (``rerank_floor``
-        default: the model's; ``math.inf``: no floor). With ``lookup`` a pair
-        training held comes first as (its training form, 0.0)."""
+        > 1 the whole beam, with the edit rules' forms where ``rerank_rules`` > 0,
+        is ordered by log p + rerank * max(log q(y|form), -rerank_floor) +
+        rerank_roundtrip * log p(word|form) + rerank_rules * (1 where the edit is
+        training's) (``rerank_floor`` default: the model's; ``math.inf``: no
+        floor). With ``lookup`` a pair training held comes first as (its training
+        form, 0.0)."""
         if nbest > beam:
             raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam})")
-        weight = self.rerank if rerank is None else rerank
-        floor = self.rerank_floor if rerank_floor is None else rerank_floor
-        roundtrip = self.rerank_roundtrip if rerank_roundtrip is None else rerank_roundtrip
-        if weight < 0 or roundtrip < 0:
-            raise ValueError(f"rerank weights must be >= 0, got {weight} and {roundtrip}")
+        given = Setting(rerank, rerank_floor, rerank_roundtrip, rerank_rules)
+        weight, floor, roundtrip, rule = (
+            mine if g is None else g for g, mine in zip(given, self.setting, strict=True)
+        )
+        if weight < 0 or roundtrip < 0 or rule < 0:
+            raise ValueError(f"rerank weights must be >= 0, got {weight}, {roundtrip} and {rule}")
         if floor is not None and floor <= 0:
             raise ValueError(f"the rerank floor must be > 0, got {floor}")
-        if not (weight or roundtrip) or beam == 1:
+        if not (weight or roundtrip or rule) or beam == 1:
             hyps = self._search(
                 words, bundles, beam=beam, nbest=nbest, max_length=max_length, batch_size=batch_size
             )
@@ -142,9 +200,10 @@ class Predictor:
                 max_length=max_length,
                 batch_size=batch_size,
                 roundtrip=bool(roundtrip),
+                candidates=RULE_CANDIDATES if rule else 0,
             )
-            ranked = rank(scored, weight, floor, roundtrip)
-            hyps = [[(f, s) for f, s, *_ in h[:nbest]] for h in ranked]
+            ranked = rank(scored, weight, floor, roundtrip, rule)
+            hyps = [[(h.form, h.logp) for h in r[:nbest]] for r in ranked]
         if lookup and self.known:
             for i, (word, bundle) in enumerate(zip(words, bundles, strict=True)):
                 form = self.known.get((word, bundle_key(bundle)))
@@ -172,19 +231,37 @@ class Predictor:
         max_length: int = 50,
         batch_size: int = 256,
         roundtrip: bool = False,
-    ) -> list[list[tuple[str, float, float, float]]]:
-        """Every hypothesis of the beam as (form, log p(form|z, y), log q(y|form),
-        log p(word|form)); the last is computed only with ``roundtrip`` (else 0).
+        candidates: int = 0,
+    ) -> list[list[Hypothesis]]:
+        """Every hypothesis of the beam with what reranking weighs
+        (:class:`Hypothesis`); the round trip is computed only with
+        ``roundtrip`` (else 0). With ``candidates`` up to that many forms of
+        the edit rules (:meth:`rules.Rules.candidates`) the beam lacks follow
+        it, scored by the model (``added``).
 
-        Hypotheses more than ``RERANK_MARGIN`` nats below the best of their beam
-        are not scored (log q = log p(word|form) = -inf: they stay last, in beam
-        order): it halves the classifier's work at no cost in accuracy on the
-        languages measured (results/README.md).
+        The search's hypotheses more than ``RERANK_MARGIN`` nats below the best
+        of their beam are not scored (log q = log p(word|form) = -inf: they stay
+        last, in beam order): it halves the classifier's work at no cost in
+        accuracy on the languages measured (results/README.md).
         """
         hyps = self._search(
             words, bundles, beam=beam, nbest=beam, max_length=max_length, batch_size=batch_size
         )
+        keys = [bundle_key(b) for b in bundles]
         flat = [(i, f) for i, h in enumerate(hyps) for f, s in h if s >= h[0][1] - RERANK_MARGIN]
+        extra = []
+        if candidates and self.rules:
+            for i, h in enumerate(hyps):
+                found = {f for f, _ in h}
+                extra += [
+                    (i, f)
+                    for f in self.rules.candidates(words[i], keys[i], candidates)
+                    if f not in found
+                ]
+        logp = self.form_log_probs(
+            [words[i] for i, _ in extra], [bundles[i] for i, _ in extra], [f for _, f in extra]
+        )
+        flat += extra
         q, r = self.hypothesis_scores(
             [words[i] for i, _ in flat],
             [f for _, f in flat],
@@ -192,8 +269,21 @@ class Predictor:
             roundtrip=roundtrip,
         )
         logq, logr = dict(zip(flat, q, strict=True)), dict(zip(flat, r, strict=True))
+        for (i, f), p in zip(extra, logp, strict=True):
+            hyps[i].append((f, p))
+        found = [len(h) - sum(e[0] == i for e in extra) for i, h in enumerate(hyps)]
         return [
-            [(f, s, logq.get((i, f), -math.inf), logr.get((i, f), -math.inf)) for f, s in h]
+            [
+                Hypothesis(
+                    f,
+                    s,
+                    logq.get((i, f), -math.inf),
+                    logr.get((i, f), -math.inf),
+                    self.rules.support(words[i], keys[i], f) if self.rules else 0.0,
+                    j >= found[i],
+                )
+                for j, (f, s) in enumerate(h)
+            ]
             for i, h in enumerate(hyps)
         ]
 
@@ -207,24 +297,33 @@ class Predictor:
         grid=RERANK_GRID,
         floors=RERANK_FLOORS,
         roundtrips=RERANK_ROUNDTRIPS,
+        rules=RERANK_RULES,
     ):
-        """Choose the weight of ``grid``, the floor of ``floors`` (None: none) and
-        the round-trip weight of ``roundtrips`` with the best exact-match accuracy
-        (%) on these (dev) rows; on ties the smallest round-trip weight, then the
+        """Choose the weight of ``grid``, the floor of ``floors`` (None: none),
+        the round-trip weight of ``roundtrips`` and the rules' weight of
+        ``rules`` with the best exact-match accuracy (%) on these (dev) rows; on
+        ties the smallest rules' weight, then round-trip weight, then the
         smallest weight, then no floor, then the largest floor. Use them from now
         on and return the record stored with the model: ``{"weight": w, "floor":
-        f, "roundtrip": v, "dev_accuracy_beam8": {grid_key(w, f, v): acc, ...}}``."""
-        settings = rerank_settings(grid, floors, roundtrips)
-        scored = self.scored_beams(words, bundles, beam=beam, roundtrip=any(s[2] for s in settings))
+        f, "roundtrip": v, "rules": u, "dev_accuracy_beam8": {grid_key(w, f, v,
+        u): acc, ...}}``."""
+        settings = rerank_settings(grid, floors, roundtrips, rules)
+        scored = self.scored_beams(
+            words,
+            bundles,
+            beam=beam,
+            roundtrip=any(s.roundtrip for s in settings),
+            candidates=RULE_CANDIDATES if any(s.rules for s in settings) else 0,
+        )
         table = {k: rerank_accuracy(scored, targets, k) for k in settings}
-        best = max(settings, key=table.__getitem__)
-        self.rerank, self.rerank_floor, self.rerank_roundtrip = best
+        self.setting = best = max(settings, key=table.__getitem__)
         #: the best form of each row under the chosen weights (training's errors.md)
-        self.tuned_forms = [h[0][0] if h else "" for h in rank(scored, *best)]
+        self.tuned_forms = [h[0].form if h else "" for h in rank(scored, *best)]
         return {
             "weight": self.rerank,
             "floor": self.rerank_floor,
             "roundtrip": self.rerank_roundtrip,
+            "rules": self.rerank_rules,
             "dev_accuracy_beam8": {grid_key(*k): acc for k, acc in table.items()},
         }
 
@@ -324,34 +423,37 @@ def read_known(record: dict | None) -> dict[tuple[str, str], str]:
     return dict(zip(zip(words, keys, strict=True), forms, strict=True))
 
 
-def stored_rerank(record: dict | None) -> tuple[float, float | None, float]:
-    """The reranking (weight, floor, round-trip weight) of a model's stored
-    record (0: plain beam search; None: no floor; models saved before floors or
-    round trips existed have none)."""
+def stored_rerank(record: dict | None) -> Setting:
+    """The reranking setting of a model's stored record (0: plain beam search;
+    None: no floor; models saved before floors, round trips or rules existed
+    have none)."""
     record = record or {}
     floor = record.get("floor")
-    return (
+    return Setting(
         float(record.get("weight", 0.0)),
         None if floor is None else float(floor),
         float(record.get("roundtrip", 0.0)),
+        float(record.get("rules", 0.0)),
     )
 
 
-def grid_key(weight: float, floor: float | None, roundtrip: float = 0.0) -> str:
-    """The key of (weight, floor, round-trip weight) in a stored record's dev
-    accuracy table: ``"0.5"`` without a floor, ``"0.5 floor 2"`` with one,
-    ``"0.5 floor 2 roundtrip 0.25"`` with a round trip."""
+def grid_key(weight: float, floor: float | None, roundtrip: float = 0.0, rules: float = 0.0) -> str:
+    """The key of a setting in a stored record's dev accuracy table: ``"0.5"``
+    without a floor, ``"0.5 floor 2"`` with one, ``"0.5 floor 2 roundtrip
+    0.25"`` with a round trip, ``"... rules 8"`` with the edit rules."""
     key = f"{weight:g}" if floor is None else f"{weight:g} floor {floor:g}"
-    return key if not roundtrip else f"{key} roundtrip {roundtrip:g}"
+    key = key if not roundtrip else f"{key} roundtrip {roundtrip:g}"
+    return key if not rules else f"{key} rules {rules:g}"
 
 
-def rerank_settings(grid, floors, roundtrips) -> list[tuple[float, float | None, float]]:
-    """Every (weight, floor, round-trip weight) to try, in the order ties are
-    broken: the smallest round trip (0 always included), then the smallest
+def rerank_settings(grid, floors, roundtrips, rules=(0.0,)) -> list[Setting]:
+    """Every setting to try, in the order ties are broken: the smallest rules'
+    weight, then round trip (0 always included for both), then the smallest
     weight, then no floor, then the largest floor (a floor only with a weight)."""
     order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
     return [
-        (w, f, v)
+        Setting(w, f, v, u)
+        for u in sorted(set(rules) | {0.0})
         for v in sorted(set(roundtrips) | {0.0})
         for w in sorted(grid)
         for f in (order if w else [None])
@@ -360,8 +462,8 @@ def rerank_settings(grid, floors, roundtrips) -> list[tuple[float, float | None,
 
 def rerank_accuracy(scored, targets: list[str], setting) -> float:
     """Exact match (%) of the first of each beam of ``scored`` ranked with
-    ``setting`` (weight, floor, round-trip weight)."""
-    best = [h[0][0] if h else "" for h in rank(scored, *setting)]
+    ``setting`` (:class:`Setting`)."""
+    best = [h[0].form if h else "" for h in rank(scored, *setting)]
     return 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
 
 
@@ -391,30 +493,37 @@ def cross_validated_rerank(scored, targets: list[str], grid, *, splits: int = 3)
         cv.append(round(hits / max(len(rows), 1), 3))
     return {
         "dev_selected": round(accuracy(rows, chosen), 3),
-        "chosen": {"weight": chosen[0], "floor": chosen[1], "roundtrip": chosen[2]},
+        "chosen": Setting(*chosen)._asdict(),
         "cross_validated": cv,
         "cross_validated_mean": round(sum(cv) / len(cv), 3),
     }
 
 
 def rank(
-    scored: list[list[tuple[str, float, float, float]]],
+    scored: list[list[Hypothesis]],
     weight: float,
     floor: float | None = None,
     roundtrip: float = 0.0,
-):
-    """Each list of (form, log p, log q, log p(word|form)) sorted by log p +
-    weight * max(log q, -floor) + roundtrip * log p(word|form) (stable;
-    unscored hypotheses, log q = -inf, stay last)."""
-    if not (weight or roundtrip):
+    rules: float = 0.0,
+) -> list[list[Hypothesis]]:
+    """Each beam of :class:`Hypothesis` sorted by log p + weight * max(log q,
+    -floor) + roundtrip * log p(word|form) + rules * rule (stable; unscored
+    hypotheses, log q = -inf, stay last); the rules' added forms only with
+    ``rules`` > 0."""
+    if not rules:
+        scored = [[h for h in beam if not h.added] for beam in scored]
+    if not (weight or roundtrip or rules):
         return scored
 
-    def key(t):
-        _, logp, logq, logr = t
-        if logq == -math.inf:
+    def key(h: Hypothesis):
+        if h.logq == -math.inf:
             return math.inf
-        s = logp + (weight * (logq if floor is None else max(logq, -floor)) if weight else 0.0)
-        return -(s + roundtrip * logr if roundtrip else s)
+        s = h.logp
+        if weight:
+            s += weight * (h.logq if floor is None else max(h.logq, -floor))
+        if roundtrip:
+            s += roundtrip * h.logr
+        return -(s + rules * h.rule)
 
     return [sorted(h, key=key) for h in scored]
 

@@ -47,6 +47,19 @@ class TorchPredictor(predict.Predictor):
                     results[i] = [(self.vocab.decode(ids, words[i]), s) for ids, s in hyps[j]]
         return results
 
+    @torch.inference_mode()
+    def form_log_probs(self, words, bundles, forms, *, batch_size: int = 256) -> list[float]:
+        ids = [self.vocab.target_ids(f, w) for f, w in zip(forms, words, strict=True)]
+        out = [-math.inf] * len(words)
+        for idx in data.sorted_batches([len(w) for w in words], batch_size):
+            state = self.start([words[i] for i in idx], [bundles[i] for i in idx])
+            targets, _ = data.pad([ids[i] for i in idx])
+            device = next(iter(state.values())).device
+            scores = decoding.forced(self.decoder, state, targets.to(device))
+            for i, v in zip(idx, scores.tolist(), strict=True):
+                out[i] = v
+        return out
+
 
 class Reinflector(TorchPredictor):
     """A trained MSVED (torch) with its vocabulary and tag schema."""
@@ -66,7 +79,7 @@ class Reinflector(TorchPredictor):
     @classmethod
     def from_payload(cls, payload: dict, device: str = "cpu") -> Reinflector:
         r = cls(*checkpoint.build_model(payload, device), device)
-        r.rerank, r.rerank_floor, r.rerank_roundtrip = predict.stored_rerank(payload.get("rerank"))
+        r.setting = predict.stored_rerank(payload.get("rerank"))
         r.known = predict.read_known(payload.get("known"))
         return r
 

@@ -396,14 +396,13 @@ class Trainer:
             grid=self.tcfg.rerank_grid,
             floors=self.tcfg.rerank_floors,
             roundtrips=self.tcfg.rerank_roundtrips,
+            rules=self.tcfg.rerank_rules,
         )
         self._write_model(payload)
         self.dev_forms = r.tuned_forms
         log.info(
-            "reranking weight %g, floor %s, round trip %g chosen on dev (beam 8)",
-            r.rerank,
-            r.rerank_floor,
-            r.rerank_roundtrip,
+            "reranking weight %g, floor %s, round trip %g, rules %g chosen on dev (beam 8)",
+            *r.setting,
         )
         return payload["rerank"]
 

@@ -102,6 +102,20 @@ class Vocab:
             unknown
         )
 
+    def target_ids(self, form: str, source: str) -> list[int]:
+        """Character ids of ``form`` as a copying decoder emits them from
+        ``source``: a character the vocabulary does not know has its copy id
+        from ``source`` (:meth:`copy_ids`), or UNK where ``source`` lacks it."""
+        ids = self.encode(form)
+        if UNK not in ids:
+            return ids
+        unknown = self.copy_ids(source)[1]
+        V = len(self)
+        return [
+            V + unknown.index(c) if i == UNK and c in unknown else i
+            for c, i in zip(form, ids, strict=True)
+        ]
+
     def unknown_chars(self, word: str) -> set[str]:
         """Characters of ``word`` the vocabulary does not know."""
         # sentencepiece stores a space as the piece "▁"
