@@ -81,6 +81,8 @@ def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys):
     assert code == 2 and "Invalid value for '--rerank'" in one_line(err)
     code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", "g", "--rerank-floor", "0")
     assert code == 2 and "Invalid value for '--rerank-floor': must be > 0" in one_line(err)
+    code, _, err = call(monkeypatch, capsys, "evaluate", "--gold", "g", "--rerank-rules", "-1")
+    assert code == 2 and "Invalid value for '--rerank-rules'" in one_line(err)
 
 
 def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys, model_dir):
@@ -142,6 +144,11 @@ def test_unseen_characters_warn_and_still_predict(monkeypatch, capsys, model_dir
     )
     assert code == 0 and out.strip() != ""
     assert "characters 'æ' of 'plæys' were not seen in training" in err
+    # The edit rules' forms carry the unseen character; a model that cannot copy
+    # scores it as UNK (it once raised an index error).
+    args = ["predict", "plæys", "--tags", "V;PST", "--model", model_dir, "--nbest", "3"]
+    code, out, err = call(monkeypatch, capsys, *args, "--rerank-rules", "100")
+    assert code == 0 and len(out.strip().splitlines()) == 3
     # a file of such words: one line per decode, each word once
     rows = tmp_path / "rows"
     rows.write_text("plæys\tV;PST\tplayed\nwålks\tV;PST\twalked\nplæys\tV;NFIN\tplay\n")
