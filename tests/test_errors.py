@@ -1,6 +1,7 @@
 """The dev-file error analysis (kinds of mistake) and the cross-validated
 reranking number that benchmarks report beside the dev-selected one."""
 
+import math
 import random
 
 import pytest
@@ -71,3 +72,30 @@ def test_choosing_on_noise_overstates_what_held_out_rows_get():
     assert cv["dev_selected"] == pytest.approx(best, abs=1e-3)
     assert cv["cross_validated_mean"] < cv["dev_selected"]
     assert set(cv["chosen"]) == {"weight", "floor", "roundtrip", "rules"}
+
+
+def test_the_accuracy_table_agrees_with_ranking_each_beam():
+    """rerank_hits scores every setting at once; it must pick what rank puts
+    first, with unscored hypotheses, the rules' added forms and ties."""
+    rng = random.Random(2)
+    H = predict.Hypothesis
+    scored = []
+    for _ in range(300):
+        beam = [
+            H(
+                f,
+                rng.choice([-1.0, -2.0, rng.uniform(-3, 0)]),
+                rng.choice([-math.inf, -1.0, rng.uniform(-9, 0)]),
+                rng.uniform(-3, 0),
+                rng.choice([0.0, 1.0]),
+                added=i >= 3,
+            )
+            for i, f in enumerate(rng.sample("abcdef", rng.randint(1, 5)))
+        ]
+        scored.append(beam)
+    targets = [rng.choice("abcdef") for _ in scored]
+    grid = predict.rerank_settings([0.0, 1.0], [None, 2.0], [0.0, 0.5], [0.0, 4.0])
+    hits = predict.rerank_hits(scored, targets, grid)
+    for g, row in zip(grid, hits, strict=True):
+        first = [b[0].form if b else "" for b in predict.rank(scored, *g)]
+        assert row.tolist() == [f == t for f, t in zip(first, targets, strict=True)]

@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from reinflect import config, metrics
 from reinflect.errors import ReinflectError, UsageError
 from reinflect.morph import checkpoint, formats, rules, tags, vocab
@@ -315,7 +317,8 @@ class Predictor:
             roundtrip=any(s.roundtrip for s in settings),
             candidates=RULE_CANDIDATES if any(s.rules for s in settings) else 0,
         )
-        table = {k: rerank_accuracy(scored, targets, k) for k in settings}
+        hits = rerank_hits(scored, targets, settings)
+        table = {k: 100.0 * float(h.mean()) for k, h in zip(settings, hits, strict=True)}
         self.setting = best = max(settings, key=table.__getitem__)
         #: the best form of each row under the chosen weights (training's errors.md)
         self.tuned_forms = [h[0].form if h else "" for h in rank(scored, *best)]
@@ -460,11 +463,58 @@ def rerank_settings(grid, floors, roundtrips, rules=(0.0,)) -> list[Setting]:
     ]
 
 
+def _columns(scored: list[list[Hypothesis]]) -> dict[str, np.ndarray]:
+    """The beams' fields as rows x the longest beam (-inf / False past a beam's end)."""
+    width = max((len(b) for b in scored), default=0) or 1
+    cols = {k: np.full((len(scored), width), -np.inf) for k in ("logp", "logq", "logr", "rule")}
+    cols |= {k: np.zeros((len(scored), width), dtype=bool) for k in ("added", "present")}
+    for i, beam in enumerate(scored):
+        for k in ("logp", "logq", "logr", "rule", "added"):
+            cols[k][i, : len(beam)] = [getattr(h, k) for h in beam]
+        cols["present"][i, : len(beam)] = True
+    return cols
+
+
+def _scores(cols: dict[str, np.ndarray], setting: Setting) -> np.ndarray:
+    """Reranking's score of each hypothesis of :func:`_columns`: log p + weight
+    * max(log q, -floor) + roundtrip * log p(word|form) + rules * rule; -inf
+    for an unscored one (log q = -inf), a rules' form without ``rules``, and
+    past a beam's end. The one place the score is computed."""
+    keep = cols["present"] & (cols["logq"] > -np.inf)
+    if not setting.rules:
+        keep &= ~cols["added"]
+    weight, floor, roundtrip, rules = setting
+    s = cols["logp"].copy()
+    if weight:
+        q = cols["logq"] if floor is None else np.maximum(cols["logq"], -floor)
+        s += weight * q
+    if roundtrip:
+        s += roundtrip * cols["logr"]
+    if rules:
+        s += rules * cols["rule"]
+    return np.where(keep, s, -np.inf)
+
+
+def rerank_hits(scored, targets: list[str], settings: list[Setting]) -> np.ndarray:
+    """settings x rows: whether the first of each beam ranked with each setting
+    is the row's target (the first of equals, as :func:`rank` orders them)."""
+    right = np.zeros((len(scored), max((len(b) for b in scored), default=0) or 1), dtype=bool)
+    for i, (beam, t) in enumerate(zip(scored, targets, strict=True)):
+        right[i, : len(beam)] = [h.form == t for h in beam]
+    rows, first = np.arange(len(scored)), np.zeros(len(scored), dtype=int)
+    cols = _columns(scored)
+
+    def pick(s: Setting) -> np.ndarray:
+        # Plain beam search, or all -inf (nothing scored): the search's first.
+        return _scores(cols, s).argmax(1) if s.weight or s.roundtrip or s.rules else first
+
+    return np.array([right[rows, pick(s)] for s in settings]).reshape(len(settings), len(scored))
+
+
 def rerank_accuracy(scored, targets: list[str], setting) -> float:
     """Exact match (%) of the first of each beam of ``scored`` ranked with
     ``setting`` (:class:`Setting`)."""
-    best = [h[0].form if h else "" for h in rank(scored, *setting)]
-    return 100.0 * sum(map(str.__eq__, best, targets)) / max(len(targets), 1)
+    return 100.0 * float(rerank_hits(scored, targets, [Setting(*setting)]).mean())
 
 
 def cross_validated_rerank(scored, targets: list[str], grid, *, splits: int = 3) -> dict:
@@ -473,13 +523,15 @@ def cross_validated_rerank(scored, targets: list[str], grid, *, splits: int = 3)
     dev-selected number) and, over ``splits`` random halvings, the accuracy of
     the setting chosen on one half scored on the other, both ways (the setting
     first in grid order among equals, as :meth:`Predictor.tune_rerank`)."""
+    grid = [Setting(*g) for g in grid]
+    hits = rerank_hits(scored, targets, grid)
     rows = list(range(len(targets)))
 
-    def accuracy(subset, setting):
-        return rerank_accuracy([scored[i] for i in subset], [targets[i] for i in subset], setting)
+    def accuracy(subset, g: int) -> float:
+        return 100.0 * float(hits[g, subset].mean()) if subset else 0.0
 
-    def best(subset):
-        return max(grid, key=lambda g: accuracy(subset, g))
+    def best(subset) -> int:
+        return int(hits[:, subset].sum(1).argmax())  # the first of equals
 
     chosen = best(rows)
     cv = []
@@ -487,13 +539,13 @@ def cross_validated_rerank(scored, targets: list[str], grid, *, splits: int = 3)
         shuffled = rows[:]
         random.Random(seed).shuffle(shuffled)
         halves = shuffled[: len(rows) // 2], shuffled[len(rows) // 2 :]
-        hits = sum(
+        right = sum(
             accuracy(halves[b], best(halves[a])) * len(halves[b]) for a, b in ((0, 1), (1, 0))
         )
-        cv.append(round(hits / max(len(rows), 1), 3))
+        cv.append(round(right / max(len(rows), 1), 3))
     return {
         "dev_selected": round(accuracy(rows, chosen), 3),
-        "chosen": Setting(*chosen)._asdict(),
+        "chosen": grid[chosen]._asdict(),
         "cross_validated": cv,
         "cross_validated_mean": round(sum(cv) / len(cv), 3),
     }
@@ -506,26 +558,18 @@ def rank(
     roundtrip: float = 0.0,
     rules: float = 0.0,
 ) -> list[list[Hypothesis]]:
-    """Each beam of :class:`Hypothesis` sorted by log p + weight * max(log q,
-    -floor) + roundtrip * log p(word|form) + rules * rule (stable; unscored
-    hypotheses, log q = -inf, stay last); the rules' added forms only with
-    ``rules`` > 0."""
+    """Each beam of :class:`Hypothesis` sorted by reranking's score
+    (:func:`_scores`; stable; unscored hypotheses, log q = -inf, stay last);
+    the rules' added forms only with ``rules`` > 0."""
     if not rules:
         scored = [[h for h in beam if not h.added] for beam in scored]
     if not (weight or roundtrip or rules):
         return scored
-
-    def key(h: Hypothesis):
-        if h.logq == -math.inf:
-            return math.inf
-        s = h.logp
-        if weight:
-            s += weight * (h.logq if floor is None else max(h.logq, -floor))
-        if roundtrip:
-            s += roundtrip * h.logr
-        return -(s + rules * h.rule)
-
-    return [sorted(h, key=key) for h in scored]
+    s = _scores(_columns(scored), Setting(weight, floor, roundtrip, rules))
+    return [
+        [beam[j] for j in sorted(range(len(beam)), key=lambda j: -s[i, j])]
+        for i, beam in enumerate(scored)
+    ]
 
 
 # -- files ------------------------------------------------------------------------
