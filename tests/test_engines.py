@@ -181,7 +181,8 @@ def test_a_forced_score_is_the_search_score_in_both_engines(toy_dir):
     full = torch_engine.Reinflector.load(toy_dir)
     light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
-    beams = full._search(words, bundles, beam=4, nbest=4, max_length=50, batch_size=8)
+    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_rules": 0.0, "lookup": False}
+    beams = full.inflect(words, bundles, beam=4, nbest=4, **plain)
     # (the forms reranking weighs: a poor toy hypothesis may hold an id no form spells)
     rows = [
         (w, b, f, s)
