@@ -239,7 +239,8 @@ class Predictor:
         (:class:`Hypothesis`); the round trip is computed only with
         ``roundtrip`` (else 0). With ``candidates`` up to that many forms of
         the edit rules (:meth:`rules.Rules.candidates`) the beam lacks follow
-        it, scored by the model (``added``).
+        it, scored by the model (``added``), and every form gets its ``rule``
+        (0 without ``candidates``: the bonus comes only with the rules' forms).
 
         The search's hypotheses more than ``RERANK_MARGIN`` nats below the best
         of their beam are not scored (log q = log p(word|form) = -inf: they stay
@@ -252,12 +253,13 @@ class Predictor:
         keys = [bundle_key(b) for b in bundles]
         flat = [(i, f) for i, h in enumerate(hyps) for f, s in h if s >= h[0][1] - RERANK_MARGIN]
         extra = []
-        if candidates and self.rules:
+        rules = self.rules if candidates else None  # the bonus counts only with its forms
+        if rules:
             for i, h in enumerate(hyps):
                 found = {f for f, _ in h}
                 extra += [
                     (i, f)
-                    for f in self.rules.candidates(words[i], keys[i], candidates)
+                    for f in rules.candidates(words[i], keys[i], candidates)
                     if f not in found
                 ]
         logp = self.form_log_probs(
@@ -271,9 +273,9 @@ class Predictor:
             roundtrip=roundtrip,
         )
         logq, logr = dict(zip(flat, q, strict=True)), dict(zip(flat, r, strict=True))
+        found = [len(h) for h in hyps]  # the search's own; the rules' forms follow
         for (i, f), p in zip(extra, logp, strict=True):
             hyps[i].append((f, p))
-        found = [len(h) - sum(e[0] == i for e in extra) for i, h in enumerate(hyps)]
         return [
             [
                 Hypothesis(
@@ -281,7 +283,7 @@ class Predictor:
                     s,
                     logq.get((i, f), -math.inf),
                     logr.get((i, f), -math.inf),
-                    self.rules.support(words[i], keys[i], f) if self.rules else 0.0,
+                    rules.support(words[i], keys[i], f) if rules else 0.0,
                     j >= found[i],
                 )
                 for j, (f, s) in enumerate(h)
@@ -498,11 +500,11 @@ def _scores(cols: dict[str, np.ndarray], setting: Setting) -> np.ndarray:
 def rerank_hits(scored, targets: list[str], settings: list[Setting]) -> np.ndarray:
     """settings x rows: whether the first of each beam ranked with each setting
     is the row's target (the first of equals, as :func:`rank` orders them)."""
-    right = np.zeros((len(scored), max((len(b) for b in scored), default=0) or 1), dtype=bool)
+    cols = _columns(scored)
+    right = np.zeros_like(cols["present"])
     for i, (beam, t) in enumerate(zip(scored, targets, strict=True)):
         right[i, : len(beam)] = [h.form == t for h in beam]
     rows, first = np.arange(len(scored)), np.zeros(len(scored), dtype=int)
-    cols = _columns(scored)
 
     def pick(s: Setting) -> np.ndarray:
         # Plain beam search, or all -inf (nothing scored): the search's first.
