@@ -400,7 +400,14 @@ def morph_train(
     lang: Annotated[str | None, typer.Option(help="Language (for wordfreq words).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="File format.")] = DEFAULT_FORMAT,
     supervised_only: Annotated[
-        bool, typer.Option("--supervised-only", help="No unlabeled words.")
+        bool | None,
+        typer.Option(
+            "--supervised-only/--semi-supervised",
+            help="Train on the labeled pairs alone, or with unlabeled words too. Default: by "
+            "the training set's size (semi-supervised, but supervised-only between 500 and "
+            "2,000 pairs, unless --unlabeled is given).",
+            show_default=False,
+        ),
     ] = _default("supervised_only"),
     source_attention: Annotated[
         bool, typer.Option("--source-attention", help="Attend over source characters (ours).")

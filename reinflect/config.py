@@ -170,7 +170,9 @@ class MorphTrainConfig:
     # words). MSVED's 1 pulls q(y|x) towards uniform against the classifier term,
     # so the Gumbel samples of y_s are mostly wrong bundles (results/README.md).
     y_kl_weight: float = 0.0
-    supervised_only: bool = False
+    # no unlabeled words (no MSVAE term); None: chosen by the training set's size
+    # (reinflect.morph.sizing: off at low and large sizes, on at about 1,000 pairs).
+    supervised_only: bool | None = None
     # ours: hallucinated pairs per real pair in a pass (stem consonants redrawn,
     # reinflect.morph.hallucinate); 0: none; None: chosen by the training set's
     # size (reinflect.morph.sizing).
@@ -523,7 +525,15 @@ def resolve_morph(
 
 # The options whose default (None) is chosen from the training set's size when
 # the data is read (reinflect.morph.sizing).
-SIZED = ("copy", "hallucinate", "eval_every", "kl_delay", "kl_rate", *MODEL_SIZES)
+SIZED = (
+    "copy",
+    "supervised_only",
+    "hallucinate",
+    "eval_every",
+    "kl_delay",
+    "kl_rate",
+    *MODEL_SIZES,
+)
 
 # Types of the options whose default is None, for argparse.
 _NONE_TYPES = {
@@ -533,6 +543,7 @@ _NONE_TYPES = {
     "hallucinate": float,
     "eval_every": int,
     "copy": bool,
+    "supervised_only": bool,
     "kl_delay": int,
     "kl_rate": float,
     **dict.fromkeys(MODEL_SIZES, int),

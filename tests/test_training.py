@@ -33,7 +33,7 @@ def _files(d: Path) -> tuple[Path, Path]:
     return write_rows(d / "toy-train", TOY), write_rows(d / "toy-dev", TOY[:4])
 
 
-def _trainer(tmp_path, name, *, model_cfg=None, **overrides):
+def _trainer(tmp_path, name, *, model_cfg=None, unlabeled_path=None, **overrides):
     train_f, dev_f = _files(tmp_path / "data")
     cfg = dict(batch_size=8, unlabeled_batch=8, max_steps=8, eval_every=3, wordfreq_words=0)
     return morph_train.Trainer(
@@ -42,6 +42,7 @@ def _trainer(tmp_path, name, *, model_cfg=None, **overrides):
         out_dir=tmp_path / name,
         model_cfg=model_cfg or config.MorphModelConfig(**SMALL),
         train_cfg=config.MorphTrainConfig(**(cfg | overrides)),
+        unlabeled_path=unlabeled_path,
         progress=False,
     )
 
@@ -531,8 +532,12 @@ def test_sizes_choose_copy_hallucination_and_checks_where_not_given(tmp_path, ca
 def test_large_sets_keep_copy_and_hallucination_off():
     m, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 12_800)
     assert (m.copy, m.source_attention, t.hallucinate) == (False, False, 0.0)
-    assert t.unlabeled_source == "none" and "rebuilt from: z and y alone" in notes[2]
-    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 6
+    assert t.unlabeled_source == "none" and "rebuilt from: z and y alone" in notes[3]
+    assert (
+        t.supervised_only is False
+        and "unlabeled words: on (12800 training pairs, over 2000)" in notes
+    )
+    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 7
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
     assert "model sizes: char_embedding 300, encoder_hidden 256" in notes[1]
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
@@ -567,9 +572,53 @@ def test_the_unlabeled_source_is_chosen_by_size_and_what_was_given_is_kept():
     assert t.unlabeled_source == "none" and not any("unlabeled" in n for n in notes)
     given = config.MorphTrainConfig(unlabeled_source="none")
     _, t, notes = sizing.choose(config.MorphModelConfig(), given, 100)
-    assert t.unlabeled_source == "none" and not any("unlabeled" in n for n in notes)
+    assert t.unlabeled_source == "none" and not any("rebuilt" in n for n in notes)
     given = config.MorphTrainConfig(unlabeled_source="stem")
     assert sizing.choose(config.MorphModelConfig(), given, big)[1].unlabeled_source == "stem"
+
+
+def test_the_unlabeled_words_are_off_between_stem_max_and_small_unless_asked_for():
+    """reinflect.morph.sizing: semi-supervised at or below STEM_MAX pairs and
+    above SMALL, supervised-only between; what the user gave (the flag either
+    way, an unlabeled source) is kept, and what was chosen is said."""
+    chosen = {}
+    for pairs in (100, sizing.STEM_MAX, sizing.STEM_MAX + 1, 1_000, sizing.SMALL, 12_800):
+        _, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), pairs)
+        chosen[pairs] = t.supervised_only
+        said = next(n for n in notes if n.startswith("unlabeled words: "))
+        assert said.startswith(f"unlabeled words: {'off' if t.supervised_only else 'on'} ({pairs}")
+    assert chosen == {100: False, 500: False, 501: True, 1_000: True, 2_000: True, 12_800: False}
+    notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)[2]
+    assert "unlabeled words: off (1000 training pairs, over 500 and at most 2000)" in notes
+    for given in (True, False):
+        train = config.MorphTrainConfig(supervised_only=given)
+        for pairs in (100, 1_000, 12_800):
+            _, t, notes = sizing.choose(config.MorphModelConfig(), train, pairs)
+            assert t.supervised_only is given
+            assert not any(n.startswith("unlabeled words: ") for n in notes)
+    stems = config.MorphTrainConfig(unlabeled_source="stem")
+    assert sizing.choose(config.MorphModelConfig(), stems, 1_000)[1].supervised_only is False
+
+
+def test_the_trainer_drops_the_unlabeled_words_where_the_size_turns_them_off(tmp_path, monkeypatch):
+    """A run left to the size reads the unlabeled words, then drops them where
+    the size says supervised-only; a word list the user gives keeps them."""
+    monkeypatch.setattr(sizing, "STEM_MAX", 1)  # the toy's few pairs count as "medium"
+    t = _trainer(tmp_path, "sized", supervised_only=None)
+    assert t.tcfg.supervised_only is True and t.unl_ds is None and t.unl_stream is None
+    assert t.unlabeled_words == [] and t.fit()["unlabeled_words"] == 0
+    alone = _trainer(tmp_path, "alone", supervised_only=True)  # the same run as asked for
+    alone.fit()
+    _same_weights(t.model, alone.model)
+    words = tmp_path / "words.txt"
+    words.write_text("walked\ntalking\n")
+    t = _trainer(tmp_path, "listed", supervised_only=None, unlabeled_path=words)
+    assert (
+        t.tcfg.supervised_only is False and t.unl_ds is not None and "walked" in t.unlabeled_words
+    )
+    monkeypatch.setattr(sizing, "STEM_MAX", 10_000)  # now "low": the words stay
+    t = _trainer(tmp_path, "low", supervised_only=None)
+    assert t.tcfg.supervised_only is False and t.unl_stream is not None
 
 
 def test_model_sizes_given_are_kept_and_the_rest_chosen_by_size():

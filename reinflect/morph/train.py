@@ -124,6 +124,9 @@ class Trainer:
     ) -> None:
         self.mcfg = model_cfg or config.MorphModelConfig()
         self.tcfg = train_cfg or config.MorphTrainConfig()
+        if self.tcfg.supervised_only is None and unlabeled_path is not None:
+            # a list of words the user gave is used whatever the size
+            self.tcfg = dataclasses.replace(self.tcfg, supervised_only=False)
         self.out = Path(out_dir)
         self.progress = progress
         train.seed_everything(self.tcfg.seed)
@@ -135,7 +138,7 @@ class Trainer:
             fmt=fmt,
             skip_bad=skip_bad_lines,
             lang=lang,
-            unlabeled_words=not self.tcfg.supervised_only,
+            unlabeled_words=self.tcfg.supervised_only is not True,  # None: the size decides
             unlabeled_path=unlabeled_path,
             wordfreq_words=self.tcfg.wordfreq_words,
             warn=self.dist.main,
@@ -151,6 +154,8 @@ class Trainer:
         self.mcfg, self.tcfg, self.chosen = sizing.choose(self.mcfg, self.tcfg, len(self.train_ex))
         for line in self.chosen if self.dist.main else ():
             log.info("by size: %s", line)
+        if self.tcfg.supervised_only and self.unl_ds is not None:  # the size turned them off
+            self.unl_ds, self.unlabeled_words, self.unlabeled_counts = None, [], {}
         if self.tcfg.unlabeled_source != "none" and not self.mcfg.source_attention:
             raise ReinflectError(
                 f"--unlabeled-source {self.tcfg.unlabeled_source} needs source attention "
