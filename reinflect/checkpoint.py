@@ -45,10 +45,21 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> None:
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-            before = "; the file there before is intact" if path.exists() else ""
-            raise ReinflectError(f"no space left on device writing {path}{before}") from None
+        before = "; the file there before is intact" if path.exists() else ""
+        raise_if_full(e, path, before)
         raise
+
+
+def raise_if_full(e: BaseException, path: str | os.PathLike, said: str = "") -> None:
+    """A full disk (or quota) met while writing ``path``: raise the one error
+    that names it (``said`` added); any other error: return."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise ReinflectError(f"no space left on device writing {path}{said}") from None
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """:func:`atomic_write` of ``text`` as UTF-8."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:

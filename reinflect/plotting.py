@@ -12,3 +12,16 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save(fig, path, **savefig) -> None:
+    """Write ``fig`` to ``path`` (its format by the suffix) as every run file
+    is written (:func:`reinflect.checkpoint.atomic_write`: a full disk names
+    the file), then close it."""
+    from reinflect import checkpoint
+
+    fmt = str(path).rsplit(".", 1)[-1]
+    try:
+        checkpoint.atomic_write(path, lambda f: fig.savefig(f, format=fmt, **savefig))
+    finally:
+        pyplot().close(fig)

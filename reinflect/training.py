@@ -191,11 +191,15 @@ class MetricsLog:
                         kept.append(line + "\n")
                 except json.JSONDecodeError:  # a row cut off by the kill
                     continue
-        checkpoint.atomic_write(self.path, lambda f: f.write("".join(kept).encode()))
+        checkpoint.write_text(self.path, "".join(kept))
 
     def write(self, record: dict) -> None:
-        with self.path.open("a") as f:
-            f.write(json.dumps(record, sort_keys=True) + "\n")
+        try:
+            with self.path.open("a") as f:
+                f.write(json.dumps(record, sort_keys=True) + "\n")
+        except OSError as e:  # a row cut off here is dropped on --resume
+            checkpoint.raise_if_full(e, self.path)
+            raise
 
     @staticmethod
     def read(path: str | os.PathLike) -> list[dict]:

@@ -5,6 +5,7 @@ time, no traceback unless --debug, and nothing already written lost."""
 import errno
 import os
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -376,6 +377,57 @@ def test_a_full_disk_names_the_file_keeps_the_old_one_and_leaves_no_temp(
         checkpoint.save(last, {"step": 2})
     monkeypatch.undo()
     assert checkpoint.load(last)["step"] == 1 and not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real, small tmpfs filled to the last block (mounting needs root and
+    mount(8); skipped where they are missing)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"no tmpfs can be mounted here: {mounted.stderr.decode().strip()}")
+    try:
+        (disk / "preds").write_text("earlier predictions\n")
+        with open(disk / "fill", "wb", buffering=0) as f:  # the rest of the space
+            with pytest.raises(OSError) as e:
+                while True:
+                    f.write(b"\0" * 4096)
+            assert e.value.errno == errno.ENOSPC
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_real_full_disk_names_the_file_and_leaves_no_temp(
+    model_dir, full_disk, tmp_path, monkeypatch, capsys
+):
+    rows = _write(tmp_path / "rows", PAIRS[:3])
+    out = full_disk / "preds"
+    code, _, err = call(
+        monkeypatch, capsys, "predict", "--model", model_dir, "--input", rows, "--output", out
+    )
+    assert code == 1 and one_line(err) == (
+        f"error: no space left on device writing {out}; the file there before is intact"
+    )
+    assert out.read_text() == "earlier predictions\n"
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text("[model]\n" + "".join(f"{k} = {v}\n" for k, v in TINY.items()))
+    train_f, dev_f = _write(tmp_path / "t-train", PAIRS), _write(tmp_path / "t-dev", PAIRS[:3])
+    run = full_disk / "run"
+    code, _, err = call(
+        monkeypatch, capsys, "train", "--train", train_f, "--dev", dev_f, "--out", run,
+        "--config", tiny, "--max-steps", "2", "--eval-every", "2", "--no-progress",
+    )  # fmt: skip
+    assert code == 1 and err.splitlines()[-1].startswith(
+        f"error: no space left on device writing {run}{os.sep}"
+    ), err
+    assert "Traceback" not in err
+    left = sorted(p.name for p in full_disk.rglob("*"))
+    assert not [n for n in left if n.endswith(".tmp")], left
 
 
 def test_run_files_follow_the_umask(tmp_path, monkeypatch, capsys):

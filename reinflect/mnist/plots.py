@@ -35,8 +35,7 @@ def _save_image(img: torch.Tensor, path: Path, title: str) -> None:
     ax.imshow(img.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_title(title, fontsize=9)
     ax.axis("off")
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
+    plotting.save(fig, path, bbox_inches="tight")
 
 
 @torch.inference_mode()
@@ -94,8 +93,7 @@ def curves(metrics_path: Path, path: Path) -> None:
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    plotting.save(fig, path)
 
 
 def save_all(run_dir: str | Path, *, splits: dict[str, data.Split] | None = None) -> list[str]:

@@ -201,7 +201,7 @@ def train_model(
         "train_seconds": round(budget.elapsed, 1),
     }
     summary |= evaluate(out / "model.pt", data_dir=data_dir, splits=splits)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    checkpoint.write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     if plots:
         from reinflect.mnist import plots as mnist_plots
 

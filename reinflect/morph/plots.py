@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reinflect import plotting, training
+from reinflect import checkpoint, plotting, training
 from reinflect.morph import errors as error_kinds
 from reinflect.morph import formats
 
@@ -85,8 +85,7 @@ def curves(metrics_path: Path, path: Path) -> bool:
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    plotting.save(fig, path, dpi=90)
     return True
 
 
@@ -145,8 +144,7 @@ def latent(reinflector, examples: list[formats.Example], bundles, path: Path) ->
         ax.set_ylabel(f"PC 2 ({100 * var[1]:.0f}%)")
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    plotting.save(fig, path, dpi=90)
 
 
 def tag_confusion(reinflector, examples: list[formats.Example], bundles, path: Path) -> None:
@@ -179,8 +177,7 @@ def tag_confusion(reinflector, examples: list[formats.Example], bundles, path: P
         ax.set_ylabel("gold", fontsize=7)
         ax.set_title(f"{dim}: {acc:.0f}% right", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    plotting.save(fig, path, dpi=90)
 
 
 def error_table(examples: list[formats.Example], forms: list[str], path: Path) -> dict:
@@ -200,7 +197,7 @@ def error_table(examples: list[formats.Example], forms: list[str], path: Path) -
         shown = "; ".join(s["examples"].get(kind, [])).replace("|", "\\|")
         count = s["counts"][kind]
         lines.append(f"| {kind} | {count} | {100.0 * count / n:.1f}% | {shown} |")
-    path.write_text("\n".join(lines) + "\n")
+    checkpoint.write_text(path, "\n".join(lines) + "\n")
     return s
 
 

@@ -622,7 +622,7 @@ class Trainer:
             "dev_errors": kinds and kinds["counts"],
         }
         if self.dist.main:
-            (self.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            checkpoint.write_text(self.out / "summary.json", json.dumps(summary, indent=2) + "\n")
         return summary
 
 
@@ -672,7 +672,7 @@ def run(
         trainer.resume()
     if main:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.toml").write_text(config.to_toml(run_cfg))
+        checkpoint.write_text(out / "config.toml", config.to_toml(run_cfg))
     summary = trainer.fit()
     if main and pictures:
         try:
