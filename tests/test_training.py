@@ -410,7 +410,9 @@ def test_sigterm_to_the_cli_saves_and_exits_143_then_resumes(tmp_path):
 
 def test_resume_refuses_a_checkpoint_of_another_setup(tmp_path):
     _trainer(tmp_path, "r", max_steps=2, eval_every=2).fit()
-    with pytest.raises(ReinflectError, match="resume with the same --supervised-only"):
+    with pytest.raises(
+        ReinflectError, match="was trained with unlabeled words; resume with --semi-supervised"
+    ):
         _trainer(tmp_path, "r", supervised_only=True).resume()
     bigger = config.MorphModelConfig(**(SMALL | {"latent": 32}))
     with pytest.raises(ReinflectError, match=r"other model options \(latent=16, not 32\)"):

@@ -325,10 +325,9 @@ class Trainer:
         if p["schema"] != self.schema.to_dict() or p["vocab"] != self.vocab.proto:
             raise ReinflectError(f"{path}: was trained on other data; cannot resume")
         if ("unlabeled_stream" in p) != (self.unl_stream is not None):
-            raise ReinflectError(
-                f"{path}: was trained {'with' if 'unlabeled_stream' in p else 'without'} "
-                "unlabeled words; resume with the same --supervised-only setting"
-            )
+            was = "with" if "unlabeled_stream" in p else "without"
+            flag = "--semi-supervised" if was == "with" else "--supervised-only"
+            raise ReinflectError(f"{path}: was trained {was} unlabeled words; resume with {flag}")
         saved, now = p.get("model_config", {}), config.to_dict(self.mcfg)
         other = [
             f"{k}={saved[k]!r}, not {now[k]!r}" for k in now if k in saved and saved[k] != now[k]
