@@ -1,5 +1,7 @@
 """matplotlib for the pictures (the ``plot`` extra), imported on first use."""
 
+from pathlib import Path
+
 
 def pyplot():
     """``matplotlib.pyplot`` on the Agg backend; an ImportError saying how to
@@ -20,7 +22,7 @@ def save(fig, path, **savefig) -> None:
     the file), then close it."""
     from reinflect import checkpoint
 
-    fmt = str(path).rsplit(".", 1)[-1]
+    fmt = Path(path).suffix.lstrip(".")
     try:
         checkpoint.atomic_write(path, lambda f: fig.savefig(f, format=fmt, **savefig))
     finally:

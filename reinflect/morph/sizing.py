@@ -93,10 +93,8 @@ def choose(
         # an unlabeled source the user chose asks for the unlabeled words
         alone = STEM_MAX < pairs <= SMALL and train.unlabeled_source is None
         train = dataclasses.replace(train, supervised_only=alone)
-        where = f"{pairs} training pairs, {'over' if pairs > STEM_MAX else 'at most'} {STEM_MAX}"
-        if pairs > SMALL:
-            where = _side(pairs, SMALL)
-        elif alone:
+        where = _side(pairs, SMALL if pairs > SMALL else STEM_MAX)
+        if alone:
             where += f" and at most {SMALL}"
         notes.append(f"unlabeled words: {'off' if alone else 'on'} ({where})")
     if train.unlabeled_source is None:
