@@ -511,7 +511,12 @@ def morph_train(
     patience: Annotated[
         int, typer.Option(help="Dev checks without gain before stopping.")
     ] = _default("patience"),
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = _default("lr"),
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            help="Adam learning rate. Default: by the training set's size.", show_default=False
+        ),
+    ] = _default("lr"),
     lr_schedule: Annotated[
         str,
         typer.Option(

@@ -13,6 +13,8 @@ import argparse
 import dataclasses
 import os
 import sys
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,7 +200,8 @@ class MorphTrainConfig:
     temperature_rate: float = 3e-5
     temperature_floor: float = 0.5
     temperature_every: int = 2000
-    lr: float = 1e-3
+    # Adam's learning rate; None: by the training set's size (reinflect.morph.sizing)
+    lr: float | None = None
     # budget: with --minutes or --max-steps, hold lr for the first half of the
     # budget, then decay it linearly to zero at its end (ours; without a budget
     # it is constant); or constant.
@@ -439,9 +442,30 @@ def option_default(name: str):
     return value
 
 
+def _accepts(hint, value) -> bool:
+    """Whether ``value`` (from TOML) is of the field type ``hint`` (None always is)."""
+    if value is None:
+        return True
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_accepts(h, value) for h in typing.get_args(hint) if h is not type(None))
+    kind = typing.get_origin(hint) or hint
+    if kind in (tuple, list):
+        return isinstance(value, tuple | list)
+    if kind is float:
+        kind = (float, int)
+    return isinstance(value, bool) == (hint is bool) and isinstance(value, kind)
+
+
+def _type_name(hint) -> str:
+    """``float`` for ``float | None``: the type a TOML value must have."""
+    named = [h for h in typing.get_args(hint) if h is not type(None)] or [hint]
+    return " or ".join((typing.get_origin(h) or h).__name__ for h in named)
+
+
 def _check_keys(tree: dict, cfg, where: str, prefix: str = "") -> None:
     """Every key of ``tree`` is a field of ``cfg`` with a value of its type."""
     fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    hints = typing.get_type_hints(type(cfg))
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if key not in fields:
@@ -451,15 +475,8 @@ def _check_keys(tree: dict, cfg, where: str, prefix: str = "") -> None:
             if not isinstance(value, dict):
                 raise ReinflectError(f"{where}: {name} must be a table")
             _check_keys(value, default, where, f"{name}.")
-        elif default is not None and value is not None:
-            if isinstance(default, tuple | list):
-                ok: Any = (tuple, list)
-            else:
-                ok = (float, int) if isinstance(default, float) else type(default)
-            if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, ok):
-                raise ReinflectError(
-                    f"{where}: {name} must be {type(default).__name__}, got {value!r}"
-                )
+        elif not _accepts(hints[key], value):
+            raise ReinflectError(f"{where}: {name} must be {_type_name(hints[key])}, got {value!r}")
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -532,6 +549,7 @@ SIZED = (
     "eval_every",
     "kl_delay",
     "kl_rate",
+    "lr",
     *MODEL_SIZES,
 )
 
@@ -546,6 +564,7 @@ _NONE_TYPES = {
     "supervised_only": bool,
     "kl_delay": int,
     "kl_rate": float,
+    "lr": float,
     **dict.fromkeys(MODEL_SIZES, int),
 }
 

@@ -539,7 +539,7 @@ def test_large_sets_keep_copy_and_hallucination_off():
         t.supervised_only is False
         and "unlabeled words: on (12800 training pairs, over 2000)" in notes
     )
-    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 7
+    assert t.eval_every == sizing.CHECK_MAX and len(notes) == 8
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
     assert "model sizes: char_embedding 300, encoder_hidden 256" in notes[1]
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 100)
@@ -553,6 +553,18 @@ def test_large_sets_keep_copy_and_hallucination_off():
     m, t, _ = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), 1_000)
     assert t.eval_every == math.ceil(4 * 3000 / 64) and m.copy  # copy, at the paper's sizes
     assert {n: getattr(m, n) for n in config.MODEL_SIZES} == sizing.PAPER
+
+
+def test_the_learning_rate_is_chosen_by_size_and_what_was_given_is_kept():
+    """reinflect.morph.sizing: LR_SMALL at or below SMALL pairs, LR above, noted;
+    a rate the user gave is kept and not noted."""
+    for pairs, lr in ((100, sizing.LR_SMALL), (sizing.SMALL, sizing.LR_SMALL), (12_800, sizing.LR)):
+        _, t, notes = sizing.choose(config.MorphModelConfig(), config.MorphTrainConfig(), pairs)
+        assert t.lr == lr and f"learning rate: {lr:g} ({pairs} training pairs" in " ".join(notes)
+    assert sizing.LR_SMALL > sizing.LR
+    given = config.MorphTrainConfig(lr=5e-4)
+    _, t, notes = sizing.choose(config.MorphModelConfig(), given, 100)
+    assert t.lr == 5e-4 and not any("learning rate" in n for n in notes)
 
 
 def test_the_unlabeled_source_is_chosen_by_size_and_what_was_given_is_kept():

@@ -21,7 +21,11 @@ every :data:`CHECK_PASSES` passes over the pairs (real and hallucinated),
 between :data:`CHECK_MIN` and :data:`CHECK_MAX` updates, so that a short run
 still has a learning curve. The KL(z) weight starts at once and fast at or
 below :data:`SMALL` pairs, after :data:`KL_DELAY` updates above (results/
-README.md, "The KL(z) weight from the start at small sizes"). The model's
+README.md, "The KL(z) weight from the start at small sizes"). Adam's learning
+rate is :data:`LR_SMALL` at or below :data:`SMALL` pairs and :data:`LR` above:
+a run of a few minutes on a small set is cut off long before it converges,
+and the larger step was ahead on every development language measured at
+1,000 pairs (results/README.md, "The learning rate at small sizes"). The model's
 sizes are MSVED's (:data:`PAPER`) above :data:`SMALL_MODEL` pairs and
 :data:`SMALL_SIZES` at or below: at 100
 pairs the smaller model makes about twice the updates in the same minutes and
@@ -58,6 +62,8 @@ STEM_MAX = 500
 # source word, tags and all, in a run too short to reach the delay.
 KL_DELAY, KL_RATE = 3_000, 1.0 / 150_000
 KL_RATE_SMALL = 1e-3
+# Adam's learning rate above SMALL pairs (MSVED's) and at or below.
+LR, LR_SMALL = 1e-3, 2e-3
 
 
 def _side(pairs: int, limit: int) -> str:
@@ -113,6 +119,9 @@ def choose(
         rate = kl.rate if kl.rate is not None else (KL_RATE_SMALL if small else KL_RATE)
         train = dataclasses.replace(train, kl=dataclasses.replace(kl, delay=delay, rate=rate))
         notes.append(f"KL(z) weight: from update {delay}, {rate:.3g} per update ({size})")
+    if train.lr is None:
+        train = dataclasses.replace(train, lr=LR_SMALL if small else LR)
+        notes.append(f"learning rate: {train.lr:g} ({size})")
     if train.eval_every is None:
         per_pass = pairs * (1.0 + train.hallucinate) / train.batch_size
         every = min(CHECK_MAX, max(CHECK_MIN, math.ceil(CHECK_PASSES * per_pass)))
