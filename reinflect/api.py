@@ -48,7 +48,8 @@ class Model:
     ) -> str | list[tuple[str, float]]:
         """The form of ``word`` for ``tags``; with ``nbest`` the ``nbest`` best
         (form, log p(form | z, y)) pairs instead. ``decoding``: ``rerank``,
-        ``rerank_floor``, ``rerank_roundtrip``, ``rerank_rules`` (default: the model's) and
+        ``rerank_floor``, ``rerank_roundtrip``, ``rerank_rules``, ``rerank_first``
+        (default: the model's) and
         ``lookup`` (default True: a pair training held gives its training form,
         with log-probability 0)."""
         return self.inflect_many([(word, tags)], nbest=nbest, beam=beam, **decoding)[0]

@@ -319,6 +319,12 @@ RERANK_RULES = typer.Option(
     "pair of the same tags has (ours; helps most at small sizes); default: the R "
     "training chose on dev; 0: off.",
 )
+RERANK_FIRST = typer.Option(
+    min=0.0,
+    help="Also add the edit rules' forms, and P to their first (the edit of the training "
+    "words most like WORD at its two ends) (ours); default: the P training chose on "
+    "dev; 0: off.",
+)
 SKIP_BAD = typer.Option(
     "--skip-bad-lines", help="Leave out malformed rows (counted on stderr) instead of stopping."
 )
@@ -331,7 +337,9 @@ LOOKUP = typer.Option(
 )
 
 
-def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, lookup) -> dict:
+def _decode_options(
+    beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, rerank_first, lookup
+) -> dict:
     """The decoding options of predict and evaluate, as ``Predictor.inflect`` takes them."""
     return {
         "beam": beam,
@@ -339,6 +347,7 @@ def _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, 
         "rerank_floor": rerank_floor,
         "rerank_roundtrip": rerank_roundtrip,
         "rerank_rules": rerank_rules,
+        "rerank_first": rerank_first,
         "lookup": lookup,
     }
 
@@ -601,14 +610,10 @@ def _train_run(run_cfg, *, out: Path, resume: bool, overwrite: bool, progress: b
         from reinflect.morph import predict
 
         setting = predict.stored_rerank(summary["rerank"])
-        w, floor, roundtrip, rules = setting
         table = summary["rerank"]["dev_accuracy_beam8"]
         plain = f"dev beam 8: {table['0']:.2f}%, " if "0" in table else "dev beam 8 "
-        chosen = f"weight {w:g}" + ("" if floor is None else f", floor {floor:g}")
-        chosen += f", round trip {roundtrip:g}" if roundtrip else ""
-        chosen += f", rules {rules:g}" if rules else ""
-        acc = table[predict.grid_key(*setting)]
-        typer.echo(f"{plain}reranked ({chosen}, chosen on dev): {acc:.2f}%")
+        acc = table[setting.key]
+        typer.echo(f"{plain}reranked ({setting.describe()}, chosen on dev): {acc:.2f}%")
 
 
 def _predictor(models: list[Path] | None, *, engine: str = "torch"):
@@ -642,6 +647,7 @@ def morph_predict(
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
     rerank_rules: Annotated[float | None, RERANK_RULES] = None,
+    rerank_first: Annotated[float | None, RERANK_FIRST] = None,
     lookup: Annotated[bool, LOOKUP] = True,
     input_: Annotated[
         Path | None, typer.Option("--input", help="Batch mode: a file of (source, tags) rows.")
@@ -653,7 +659,9 @@ def morph_predict(
     """Inflect WORD for --tags, or every row of --input (written in the same format)."""
     from reinflect.morph import formats
 
-    decode = _decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, lookup)
+    decode = _decode_options(
+        beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, rerank_first, lookup
+    )
 
     if input_ is not None:
         if output is None:
@@ -728,6 +736,7 @@ def morph_evaluate(
     rerank_floor: Annotated[float | None, RERANK_FLOOR] = None,
     rerank_roundtrip: Annotated[float | None, RERANK_ROUNDTRIP] = None,
     rerank_rules: Annotated[float | None, RERANK_RULES] = None,
+    rerank_first: Annotated[float | None, RERANK_FIRST] = None,
     lookup: Annotated[bool, LOOKUP] = True,
     by_tag: Annotated[bool, typer.Option("--by-tag", help="Break down by tag bundle.")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Gold file format.")] = Format.auto,
@@ -757,7 +766,9 @@ def morph_evaluate(
         by_tag=by_tag,
         predictions_path=predictions,
         skip_bad=skip_bad_lines,
-        **_decode_options(beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, lookup),
+        **_decode_options(
+            beam, rerank, rerank_floor, rerank_roundtrip, rerank_rules, rerank_first, lookup
+        ),
     )
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -819,11 +830,9 @@ def morph_ensemble(
     record["dev"] = str(dev)
     path = _guard(ensemble.write_manifest, out, model, record)
     table = record["dev_accuracy_beam8"]
-    chosen = predict.grid_key(*r.setting)
     typer.echo(
-        f"dev accuracy (beam 8): {table[predict.grid_key(0.0, None)]:.2f}% plain, "
-        f"{table[chosen]:.2f}% reranked (weight {r.rerank:g}, floor {r.rerank_floor}, "
-        f"round trip {r.rerank_roundtrip:g}, rules {r.rerank_rules:g}); wrote {path}"
+        f"dev accuracy (beam 8): {table[predict.Setting().key]:.2f}% plain, "
+        f"{table[r.setting.key]:.2f}% reranked ({r.setting.describe()}); wrote {path}"
     )
 
 

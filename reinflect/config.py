@@ -227,6 +227,8 @@ class MorphTrainConfig:
     rerank_roundtrips: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0)
     # ours: and the weight of the training pairs' edit rules (morph.rules; 0: off)
     rerank_rules: tuple[float, ...] = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+    # ours: and the weight of the rules' first form (morph.rules; 0: off)
+    rerank_firsts: tuple[float, ...] = (0.0, 2.0, 4.0, 8.0)
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU (see train.autocast)
@@ -240,6 +242,7 @@ class MorphTrainConfig:
         self.rerank_floors = tuple(self.rerank_floors)
         self.rerank_roundtrips = tuple(self.rerank_roundtrips)
         self.rerank_rules = tuple(self.rerank_rules)
+        self.rerank_firsts = tuple(self.rerank_firsts)
         if self.lr_schedule not in LR_SCHEDULES:
             raise ReinflectError(
                 f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"

@@ -176,12 +176,16 @@ def score(out: Path, dev: Path, summary: dict, *, retune: bool = False) -> dict:
 
     beam8 = first(scored)
     grid = predict.rerank_settings(
-        predict.RERANK_GRID, predict.RERANK_FLOORS, predict.RERANK_ROUNDTRIPS, predict.RERANK_RULES
+        predict.RERANK_GRID,
+        predict.RERANK_FLOORS,
+        predict.RERANK_ROUNDTRIPS,
+        predict.RERANK_RULES,
+        predict.RERANK_FIRSTS,
     )
     cv = predict.cross_validated_rerank(scored, targets, grid)
     if retune:
         r.setting = predict.Setting(**cv["chosen"])
-    default = first(predict.rank(scored, *r.setting))
+    default = first(predict.rank(scored, r.setting))
 
     def oracle(rules: bool) -> float:
         hits = sum(

@@ -11,8 +11,9 @@ decodes; see ``reinflect.morph.ensemble``).
 Features, each with the grid of ``MorphTrainConfig``: ``plain`` (beam 8),
 ``tagger`` (weight and floor of log q(y|x')), ``tagger+roundtrip`` (and the
 weight of log p(x_s|x'), the model rebuilding the source from the hypothesis),
-``tagger+roundtrip+rules`` (and the training pairs' edit rules: their forms
-added to the beam and a bonus for a training edit; ``reinflect.morph.rules``).
+``+rules`` (and the training pairs' edit rules: their forms added to the beam
+and a bonus for a training edit; ``reinflect.morph.rules``), ``+first`` (and a
+bonus for the rules' first form).
 Never reads a test file unless you pass one.
 """
 
@@ -30,18 +31,23 @@ from reinflect import config
 from reinflect.morph import formats, predict
 
 T = config.MorphTrainConfig
+OFF = (0.0,)
+# Each row: the grids of predict.rerank_settings (weight, floor, round trip, rules, first).
 FEATURES = {
-    "plain": ((0.0,), (None,), (0.0,), (0.0,)),
-    "tagger": (T.rerank_grid, T.rerank_floors, (0.0,), (0.0,)),
-    "tagger+roundtrip": (T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, (0.0,)),
-    "tagger+roundtrip+rules": (T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, T.rerank_rules),
-}
+    "plain": (OFF, (None,), OFF, OFF, OFF),
+    "tagger": (T.rerank_grid, T.rerank_floors, OFF, OFF, OFF),
+    "tagger+roundtrip": (T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, OFF, OFF),
+    "+rules": (T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, T.rerank_rules, OFF),
+    "+first": (
+        T.rerank_grid, T.rerank_floors, T.rerank_roundtrips, T.rerank_rules, T.rerank_firsts
+    ),
+}  # fmt: skip
 
 
 def evaluate(scored, targets, grids, *, splits: int = 3) -> dict:
     out = {}
-    for name, (weights, floors, roundtrips, rules) in grids.items():
-        grid = predict.rerank_settings(weights, floors, roundtrips, rules)
+    for name, grid_of in grids.items():
+        grid = predict.rerank_settings(*grid_of)
         out[name] = predict.cross_validated_rerank(scored, targets, grid, splits=splits)
         print(
             f"{name:18s} dev-selected {out[name]['dev_selected']:.2f} {out[name]['chosen']}  "

@@ -129,7 +129,8 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
     full = torch_engine.Reinflector.load(toy_dir)
     words, bundles = _inputs()
     scored = full.scored_beams(words, bundles, beam=4, roundtrip=True)
-    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_rules": 0.0, "lookup": False}
+    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_rules": 0.0, "rerank_first": 0.0}
+    plain["lookup"] = False
     assert [[(f, s) for f, s, *_ in h] for h in scored] == full.inflect(
         words, bundles, beam=4, nbest=4, **plain
     )
@@ -142,6 +143,7 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
         rerank_floor=math.inf,
         rerank_roundtrip=0.0,
         rerank_rules=0.0,
+        rerank_first=0.0,
         lookup=False,
     )
     moved = 0
@@ -153,7 +155,7 @@ def test_reranking_orders_the_whole_beam_by_the_combined_score(toy_dir):
         moved += [f for f, _ in new] != [f for f, *_ in hyps]
     assert moved > 0  # the classifier does change some orders
     alone = {"beam": 4, "nbest": 4, "rerank": 3.0, "rerank_floor": 0.5, "rerank_rules": 0.0}
-    alone["lookup"] = False
+    alone |= {"rerank_first": 0.0, "lookup": False}
     floored = full.inflect(words, bundles, rerank_roundtrip=0.0, **alone)
     both = full.inflect(words, bundles, rerank_roundtrip=2.0, **alone)
     moved = 0
@@ -181,7 +183,8 @@ def test_a_forced_score_is_the_search_score_in_both_engines(toy_dir):
     full = torch_engine.Reinflector.load(toy_dir)
     light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     words, bundles = _inputs()
-    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_rules": 0.0, "lookup": False}
+    plain = {"rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_rules": 0.0, "rerank_first": 0.0}
+    plain["lookup"] = False
     beams = full.inflect(words, bundles, beam=4, nbest=4, **plain)
     # (the forms reranking weighs: a poor toy hypothesis may hold an id no form spells)
     rows = [
@@ -200,7 +203,7 @@ def test_the_edit_rules_forms_join_the_beam_scored_by_the_model(toy_dir):
     """With candidates the beam gains the rules' forms it lacks (``added``),
     each with the model's forced log p; rank drops them unless the rules have
     a weight, and with a large one a form making training's edit comes first."""
-    full = torch_engine.Reinflector.load(toy_dir)
+    full, S = torch_engine.Reinflector.load(toy_dir), predict.Setting
     words = ["jump", "kick", "talk"]
     bundles = [tags.parse("V;PST")] * 3
     scored = full.scored_beams(words, bundles, beam=2, candidates=4)
@@ -212,68 +215,83 @@ def test_the_edit_rules_forms_join_the_beam_scored_by_the_model(toy_dir):
     )
     assert [h.logp for _, h in added] == pytest.approx(forced, abs=1e-5)
     assert all(h.rule == 1.0 for _, h in added)
-    assert all(len(beam) == 2 for beam in predict.rank(scored, 1.0))
-    kw = {"beam": 2, "rerank": 0.0, "rerank_roundtrip": 0.0, "lookup": False}
+    assert all(len(beam) == 2 for beam in predict.rank(scored, S(1.0)))
+    kw = {"beam": 2, "rerank": 0.0, "rerank_roundtrip": 0.0, "rerank_first": 0.0, "lookup": False}
     best = full.inflect(words, bundles, rerank_rules=100.0, **kw)
     assert [h[0][0] for h in best] == ["jumped", "kicked", "talked"]
+    # The rules' first form: one per beam, the first of Rules.candidates; with a
+    # weight of its own it joins the beam (and comes first with a large one).
+    for w, beam in zip(words, scored, strict=True):
+        top = full.rules.candidates(w, predict.bundle_key(bundles[0]), 1)[0]
+        assert [h.form for h in beam if h.first] == [top]
+    plain = full.scored_beams(words, bundles, beam=2)
+    assert not any(h.first or h.rule for beam in plain for h in beam)
+    firsts = [next(h.form for h in beam if h.first) for beam in scored]
+    assert [b[0].form for b in predict.rank(scored, S(first=100.0))] == firsts
+    best = full.inflect(words, bundles, rerank_rules=0.0, **(kw | {"rerank_first": 100.0}))
+    assert [h[0][0] for h in best] == firsts
+    with pytest.raises(ValueError, match="rerank weights must be >= 0"):
+        full.inflect(words, bundles, **(kw | {"rerank_first": -1.0}))
 
 
 def test_the_floor_keeps_a_confident_other_reading_from_vetoing_a_form():
-    inf = math.inf
+    inf, S = math.inf, predict.Setting
     H = predict.Hypothesis
     scored = [[H("eksenleri", -3.6, -5.8, -9.0), H("ekseni", -0.03, -15.3, -4.0)]]
     scored[0].append(H("eksen", -9.0, -inf, -inf))
-    assert predict.rank(scored, 0.5)[0][0][0] == "eksenleri"
-    assert predict.rank(scored, 0.5, 5.0)[0][0][0] == "ekseni"
-    assert predict.rank(scored, 0.5, 5.0)[0][-1][0] == "eksen"  # unscored stays last
-    assert predict.rank(scored, 0.0, 5.0) == scored
+    assert predict.rank(scored, S(0.5))[0][0][0] == "eksenleri"
+    assert predict.rank(scored, S(0.5, 5.0))[0][0][0] == "ekseni"
+    assert predict.rank(scored, S(0.5, 5.0))[0][-1][0] == "eksen"  # unscored stays last
+    assert predict.rank(scored, S(0.0, 5.0)) == scored
     # The round trip alone, or tipping the balance back (-3.6 - 2.9 - 1.8 > -0.03 - 7.65 - 0.8).
-    assert [f for f, *_ in predict.rank(scored, 0.0, None, 0.1)[0]] == [
+    assert [f for f, *_ in predict.rank(scored, S(0.0, None, 0.1))[0]] == [
         "ekseni",
         "eksenleri",
         "eksen",
     ]
-    assert predict.rank(scored, 0.5, None, 0.2)[0][0][0] == "eksenleri"
-    assert predict.rank(scored, 0.5, 5.0, 0.2)[0][0][0] == "ekseni"
+    assert predict.rank(scored, S(0.5, None, 0.2))[0][0][0] == "eksenleri"
+    assert predict.rank(scored, S(0.5, 5.0, 0.2))[0][0][0] == "ekseni"
 
 
 def test_stored_rerank_reads_records_with_and_without_a_floor_or_round_trip():
-    assert predict.stored_rerank(None) == (0.0, None, 0.0, 0.0)
-    assert predict.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == (0.5, None, 0, 0)
-    assert predict.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0, 0.0)
-    assert predict.stored_rerank({"weight": 1, "floor": None, "roundtrip": 0.25}) == (
-        1.0,
-        None,
-        0.25,
-        0.0,
+    S = predict.Setting
+    assert predict.stored_rerank(None) == S() == (0.0, None, 0.0, 0.0, 0.0)
+    assert predict.stored_rerank({"weight": 0.5, "dev_accuracy_beam8": {}}) == S(0.5)
+    assert predict.stored_rerank({"weight": 1, "floor": 2}) == (1.0, 2.0, 0.0, 0.0, 0.0)
+    assert predict.stored_rerank({"weight": 1, "floor": None, "roundtrip": 0.25}) == S(
+        1, None, 0.25
     )
     assert predict.stored_rerank({"weight": 1, "rules": 8}).rules == 8.0
-    assert predict.grid_key(0.5, None) == "0.5" and predict.grid_key(1.0, 2.0) == "1 floor 2"
-    assert predict.grid_key(1.0, 2.0, 0.0) == "1 floor 2"
-    assert predict.grid_key(0.0, None, 0.25) == "0 roundtrip 0.25"
-    assert predict.grid_key(1.0, None, 0.25, 8.0) == "1 roundtrip 0.25 rules 8"
-    assert predict.grid_key(0.0, None, 0.0, 8.0) == "0 rules 8"
+    assert predict.stored_rerank({"weight": 1, "rules": 8, "first": 4}).first == 4.0
+    assert S(0.5).key == "0.5" and S(1.0, 2.0).key == "1 floor 2" == S(1.0, 2.0, 0.0).key
+    assert S(0.0, None, 0.25).key == "0 roundtrip 0.25"
+    assert S(1.0, None, 0.25, 8.0).key == "1 roundtrip 0.25 rules 8"
+    assert S(0.0, None, 0.0, 8.0).key == "0 rules 8"
+    assert S(0.0, None, 0.0, 8.0, 2.0).key == "0 rules 8 first 2" == S(rules=8, first=2).key
+    assert S(1.0, 2.0, 0.0, 0.0, 4.0).describe() == "weight 1, floor 2, first form 4"
+    assert not S().reranks and S(first=1.0).reranks and S(first=1.0).with_rules
 
 
 def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
     """The weights and floor are the grid's best on dev (beam 8); on ties the
-    smallest rules' weight, then round trip, then the smallest weight, then no
-    floor, then the largest floor. Both engines load them, and evaluating dev
-    with them reproduces the tuning table."""
+    smallest rules' weight, then first form's, then round trip, then the
+    smallest weight, then no floor, then the largest floor. Both engines load
+    them, and evaluating dev with them reproduces the tuning table."""
     chosen = checkpoint.load(toy_dir / "model.pt")["rerank"]
     table = chosen["dev_accuracy_beam8"]
     floors = sorted(predict.RERANK_FLOORS, key=lambda f: -math.inf if f is None else -f)
     order = [
-        (w, f, v, u)
+        predict.Setting(w, f, v, u, p)
         for u in sorted(predict.RERANK_RULES)
+        for p in sorted(predict.RERANK_FIRSTS)
         for v in sorted(predict.RERANK_ROUNDTRIPS)
         for w in predict.RERANK_GRID
         for f in (floors if w else [None])
     ]
-    assert list(table) == [predict.grid_key(*k) for k in order]
+    assert list(table) == [k.key for k in order]
     best = max(table.values())
-    first = next(k for k in order if table[predict.grid_key(*k)] == best)
-    assert (chosen["weight"], chosen["floor"], chosen["roundtrip"], chosen["rules"]) == first
+    first = next(k for k in order if table[k.key] == best)
+    assert predict.stored_rerank(chosen) == first
     full = torch_engine.Reinflector.load(toy_dir)
     light = numpy_engine.NumpyReinflector.load(toy_dir / "model.npz")
     for r in (full, light):
@@ -281,12 +299,13 @@ def test_training_stores_the_reranking_weight_chosen_on_dev(toy_dir):
     summary = json.loads((toy_dir / "summary.json").read_text())
     assert summary["rerank"] == chosen
     gold = toy_dir.parent / "toy-train"
-    for k in ((0.0, None, 0.0, 0.0), (1.0, None, 0.0, 0.0), (1.0, 2.0, 0.5, 0.0), order[-1]):
-        w, f, v, u = k
+    S = predict.Setting
+    for k in (S(), S(1.0), S(1.0, 2.0, 0.5), S(0.5, None, 0.0, 0.0, 2.0), order[-1]):
+        w, f, v, u, p = k
         no_floor = math.inf if f is None else f  # None would mean "the model's floor"
         kw = {"rerank": w, "rerank_floor": no_floor, "rerank_roundtrip": v, "rerank_rules": u}
-        acc = predict.evaluate(full, gold, beam=8, lookup=False, **kw)
-        assert acc["accuracy"] == pytest.approx(table[predict.grid_key(*k)])
+        acc = predict.evaluate(full, gold, beam=8, lookup=False, rerank_first=p, **kw)
+        assert acc["accuracy"] == pytest.approx(table[k.key])
 
 
 def test_a_stale_or_damaged_twin_is_not_used(tmp_path, toy_dir):

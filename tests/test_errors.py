@@ -58,7 +58,7 @@ GRID = predict.rerank_settings([0.0, 0.25, 0.5, 1.0, 2.0], [None, 1.0], [0.0, 0.
 
 def test_a_setting_right_everywhere_carries_to_held_out_rows():
     scored = _beams(60, 0)
-    targets = [h[0][0] for h in predict.rank(scored, *GRID[5])]
+    targets = [h[0][0] for h in predict.rank(scored, GRID[5])]
     cv = predict.cross_validated_rerank(scored, targets, GRID)
     assert cv["dev_selected"] == 100.0
     assert cv["cross_validated"] == [100.0] * 3
@@ -71,7 +71,7 @@ def test_choosing_on_noise_overstates_what_held_out_rows_get():
     best = max(predict.rerank_accuracy(scored, targets, g) for g in GRID)
     assert cv["dev_selected"] == pytest.approx(best, abs=1e-3)
     assert cv["cross_validated_mean"] < cv["dev_selected"]
-    assert set(cv["chosen"]) == {"weight", "floor", "roundtrip", "rules"}
+    assert set(cv["chosen"]) == {"weight", "floor", "roundtrip", "rules", "first"}
 
 
 def test_the_accuracy_table_agrees_with_ranking_each_beam():
@@ -89,13 +89,14 @@ def test_the_accuracy_table_agrees_with_ranking_each_beam():
                 rng.uniform(-3, 0),
                 rng.choice([0.0, 1.0]),
                 added=i >= 3,
+                first=float(i == 3),
             )
             for i, f in enumerate(rng.sample("abcdef", rng.randint(1, 5)))
         ]
         scored.append(beam)
     targets = [rng.choice("abcdef") for _ in scored]
-    grid = predict.rerank_settings([0.0, 1.0], [None, 2.0], [0.0, 0.5], [0.0, 4.0])
+    grid = predict.rerank_settings([0.0, 1.0], [None, 2.0], [0.0, 0.5], [0.0, 4.0], [0.0, 2.0])
     hits = predict.rerank_hits(scored, targets, grid)
     for g, row in zip(grid, hits, strict=True):
-        first = [b[0].form if b else "" for b in predict.rank(scored, *g)]
+        first = [b[0].form if b else "" for b in predict.rank(scored, g)]
         assert row.tolist() == [f == t for f, t in zip(first, targets, strict=True)]

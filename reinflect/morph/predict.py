@@ -30,6 +30,7 @@ RERANK_GRID = config.MorphTrainConfig.rerank_grid
 RERANK_FLOORS = config.MorphTrainConfig.rerank_floors
 RERANK_ROUNDTRIPS = config.MorphTrainConfig.rerank_roundtrips
 RERANK_RULES = config.MorphTrainConfig.rerank_rules
+RERANK_FIRSTS = config.MorphTrainConfig.rerank_firsts
 RERANK_MARGIN = 5.0  # nats below the best hypothesis beyond which none is reranked
 RULE_CANDIDATES = 4  # forms training's edit rules add to each beam (rules.Rules.candidates)
 
@@ -43,16 +44,45 @@ class Hypothesis(NamedTuple):
     logr: float  # log p(word|form), the round trip; 0 when not asked for
     rule: float = 0.0  # 1 where training made this edit for this bundle (rules.Rules.support)
     added: bool = False  # a form of the edit rules the search did not find
+    first: float = 0.0  # 1 for the edit rules' first form (rules.Rules.candidates)
 
 
 class Setting(NamedTuple):
-    """A reranking setting: the weights of log q, its floor, the round trip and
-    the edit rules (all 0: plain beam search)."""
+    """A reranking setting: the weights of log q, its floor, the round trip, the
+    edit rules and the rules' first form (all 0: plain beam search)."""
 
     weight: float = 0.0
     floor: float | None = None
     roundtrip: float = 0.0
     rules: float = 0.0
+    first: float = 0.0
+
+    @property
+    def with_rules(self) -> bool:
+        """Whether the edit rules' forms join the beam (a weight of theirs is on)."""
+        return bool(self.rules or self.first)
+
+    @property
+    def reranks(self) -> bool:
+        """Whether the beam is reordered at all (else: plain beam search)."""
+        return bool(self.weight or self.roundtrip or self.with_rules)
+
+    @property
+    def key(self) -> str:
+        """The setting's key in a stored record's dev accuracy table: ``"0.5"``
+        without a floor, ``"0.5 floor 2"`` with one, then ``" roundtrip 0.25"``,
+        ``" rules 8"`` and ``" first 4"`` where those are on."""
+        key = f"{self.weight:g}" if self.floor is None else f"{self.weight:g} floor {self.floor:g}"
+        key += f" roundtrip {self.roundtrip:g}" if self.roundtrip else ""
+        key += f" rules {self.rules:g}" if self.rules else ""
+        return key + (f" first {self.first:g}" if self.first else "")
+
+    def describe(self) -> str:
+        """The setting as the logs say it: ``weight 1, floor 2, rules 8``."""
+        said = f"weight {self.weight:g}" + ("" if self.floor is None else f", floor {self.floor:g}")
+        said += f", round trip {self.roundtrip:g}" if self.roundtrip else ""
+        said += f", rules {self.rules:g}" if self.rules else ""
+        return said + (f", first form {self.first:g}" if self.first else "")
 
 
 ENGINES = ("auto", "torch", "numpy")
@@ -80,10 +110,13 @@ class Predictor:
     of the word for that bundle (:mod:`reinflect.morph.rules`), scored by the
     model like its own, and each form making an edit training made gets + R:
     at small sizes the right form is often in the beam below one with an
-    ending no training pair has, or not in it at all. Training picks the
-    weights and the floor on dev (:meth:`tune_rerank`, ``RERANK_GRID`` x
-    ``RERANK_FLOORS`` x ``RERANK_ROUNDTRIPS`` x ``RERANK_RULES``; all 0 is plain
-    beam search) and stores them with the model.
+    ending no training pair has, or not in it at all. With ``rerank_first`` P
+    the rules' first form (the edit of the training words that share most
+    with the word at its two ends) gets + P as well (it joins the beam as
+    with R). Training picks the weights and the floor on dev
+    (:meth:`tune_rerank`, ``RERANK_GRID`` x ``RERANK_FLOORS`` x
+    ``RERANK_ROUNDTRIPS`` x ``RERANK_RULES`` x ``RERANK_FIRSTS``; all 0 is
+    plain beam search) and stores them with the model.
 
     Known pairs (ours): a (word, bundle) that training held gives its training
     form first, with log-probability 0 (certain), the model's hypotheses after
@@ -104,17 +137,25 @@ class Predictor:
     rerank_floor: float | None = None
     rerank_roundtrip: float = 0.0
     rerank_rules: float = 0.0
+    rerank_first: float = 0.0
     #: (word, :func:`bundle_key`) -> training form (:func:`known_pairs`)
     known: dict[tuple[str, str], str] = {}  # noqa: RUF012 (replaced, never changed)
 
     @property
     def setting(self) -> Setting:
         """The reranking setting in use."""
-        return Setting(self.rerank, self.rerank_floor, self.rerank_roundtrip, self.rerank_rules)
+        return Setting(
+            self.rerank,
+            self.rerank_floor,
+            self.rerank_roundtrip,
+            self.rerank_rules,
+            self.rerank_first,
+        )
 
     @setting.setter
     def setting(self, s: Setting) -> None:
-        self.rerank, self.rerank_floor, self.rerank_roundtrip, self.rerank_rules = s
+        (self.rerank, self.rerank_floor, self.rerank_roundtrip, self.rerank_rules,
+         self.rerank_first) = s  # fmt: skip
 
     @cached_property
     def rules(self) -> rules.Rules:
@@ -170,27 +211,30 @@ class Predictor:
         rerank_floor: float | None = None,
         rerank_roundtrip: float | None = None,
         rerank_rules: float | None = None,
+        rerank_first: float | None = None,
         lookup: bool = True,
     ) -> list[list[tuple[str, float]]]:
         """For each (word, target bundle): up to ``nbest`` (form, log p(form|z, y)),
         best first; with reranking on (weights default: the model's) and ``beam``
-        > 1 the whole beam, with the edit rules' forms where ``rerank_rules`` > 0,
-        is ordered by log p + rerank * max(log q(y|form), -rerank_floor) +
-        rerank_roundtrip * log p(word|form) + rerank_rules * (1 where the edit is
-        training's) (``rerank_floor`` default: the model's; ``math.inf``: no
-        floor). With ``lookup`` a pair training held comes first as (its training
-        form, 0.0)."""
+        > 1 the whole beam, with the edit rules' forms where ``rerank_rules`` or
+        ``rerank_first`` > 0, is ordered by log p + rerank * max(log q(y|form),
+        -rerank_floor) + rerank_roundtrip * log p(word|form) + rerank_rules * (1
+        where the edit is training's) + rerank_first * (1 for the rules' first
+        form) (``rerank_floor`` default: the model's; ``math.inf``: no floor).
+        With ``lookup`` a pair training held comes first as (its training form,
+        0.0)."""
         if nbest > beam:
             raise ValueError(f"nbest ({nbest}) cannot exceed the beam size ({beam})")
-        given = Setting(rerank, rerank_floor, rerank_roundtrip, rerank_rules)
-        weight, floor, roundtrip, rule = (
-            mine if g is None else g for g, mine in zip(given, self.setting, strict=True)
+        given = Setting(rerank, rerank_floor, rerank_roundtrip, rerank_rules, rerank_first)
+        setting = Setting(
+            *(mine if g is None else g for g, mine in zip(given, self.setting, strict=True))
         )
-        if weight < 0 or roundtrip < 0 or rule < 0:
-            raise ValueError(f"rerank weights must be >= 0, got {weight}, {roundtrip} and {rule}")
-        if floor is not None and floor <= 0:
-            raise ValueError(f"the rerank floor must be > 0, got {floor}")
-        if not (weight or roundtrip or rule) or beam == 1:
+        weights = (setting.weight, setting.roundtrip, setting.rules, setting.first)
+        if min(weights) < 0:
+            raise ValueError(f"rerank weights must be >= 0, got {', '.join(map(str, weights))}")
+        if setting.floor is not None and setting.floor <= 0:
+            raise ValueError(f"the rerank floor must be > 0, got {setting.floor}")
+        if not setting.reranks or beam == 1:
             hyps = self._search(
                 words, bundles, beam=beam, nbest=nbest, max_length=max_length, batch_size=batch_size
             )
@@ -201,10 +245,10 @@ class Predictor:
                 beam=beam,
                 max_length=max_length,
                 batch_size=batch_size,
-                roundtrip=bool(roundtrip),
-                candidates=RULE_CANDIDATES if rule else 0,
+                roundtrip=bool(setting.roundtrip),
+                candidates=RULE_CANDIDATES if setting.with_rules else 0,
             )
-            ranked = rank(scored, weight, floor, roundtrip, rule)
+            ranked = rank(scored, setting)
             hyps = [[(h.form, h.logp) for h in r[:nbest]] for r in ranked]
         if lookup and self.known:
             for i, (word, bundle) in enumerate(zip(words, bundles, strict=True)):
@@ -240,7 +284,8 @@ class Predictor:
         ``roundtrip`` (else 0). With ``candidates`` up to that many forms of
         the edit rules (:meth:`rules.Rules.candidates`) the beam lacks follow
         it, scored by the model (``added``), and every form gets its ``rule``
-        (0 without ``candidates``: the bonus comes only with the rules' forms).
+        and ``first`` (0 without ``candidates``: the bonuses come only with the
+        rules' forms).
 
         The search's hypotheses more than ``RERANK_MARGIN`` nats below the best
         of their beam are not scored (log q = log p(word|form) = -inf: they stay
@@ -252,16 +297,14 @@ class Predictor:
         )
         keys = [bundle_key(b) for b in bundles]
         flat = [(i, f) for i, h in enumerate(hyps) for f, s in h if s >= h[0][1] - RERANK_MARGIN]
-        extra = []
+        extra, tops = [], [None] * len(hyps)
         rules = self.rules if candidates else None  # the bonus counts only with its forms
         if rules:
             for i, h in enumerate(hyps):
                 found = {f for f, _ in h}
-                extra += [
-                    (i, f)
-                    for f in rules.candidates(words[i], keys[i], candidates)
-                    if f not in found
-                ]
+                forms = rules.candidates(words[i], keys[i], candidates)
+                tops[i] = forms[0] if forms else None
+                extra += [(i, f) for f in forms if f not in found]
         logp = self.form_log_probs(
             [words[i] for i, _ in extra], [bundles[i] for i, _ in extra], [f for _, f in extra]
         )
@@ -285,6 +328,7 @@ class Predictor:
                     logr.get((i, f), -math.inf),
                     rules.support(words[i], keys[i], f) if rules else 0.0,
                     j >= found[i],
+                    float(f == tops[i]),
                 )
                 for j, (f, s) in enumerate(h)
             ]
@@ -302,35 +346,29 @@ class Predictor:
         floors=RERANK_FLOORS,
         roundtrips=RERANK_ROUNDTRIPS,
         rules=RERANK_RULES,
+        firsts=RERANK_FIRSTS,
     ):
         """Choose the weight of ``grid``, the floor of ``floors`` (None: none),
-        the round-trip weight of ``roundtrips`` and the rules' weight of
-        ``rules`` with the best exact-match accuracy (%) on these (dev) rows; on
-        ties the smallest rules' weight, then round-trip weight, then the
-        smallest weight, then no floor, then the largest floor. Use them from now
-        on and return the record stored with the model: ``{"weight": w, "floor":
-        f, "roundtrip": v, "rules": u, "dev_accuracy_beam8": {grid_key(w, f, v,
-        u): acc, ...}}``."""
-        settings = rerank_settings(grid, floors, roundtrips, rules)
+        the round-trip weight of ``roundtrips``, the rules' weight of ``rules``
+        and the first form's of ``firsts`` with the best exact-match accuracy
+        (%) on these (dev) rows; on ties the first in :func:`rerank_settings`'
+        order. Use them from now on and return the record stored with the
+        model: ``{"weight": w, "floor": f, "roundtrip": v, "rules": u, "first":
+        p, "dev_accuracy_beam8": {Setting.key: acc, ...}}``."""
+        settings = rerank_settings(grid, floors, roundtrips, rules, firsts)
         scored = self.scored_beams(
             words,
             bundles,
             beam=beam,
             roundtrip=any(s.roundtrip for s in settings),
-            candidates=RULE_CANDIDATES if any(s.rules for s in settings) else 0,
+            candidates=RULE_CANDIDATES if any(s.with_rules for s in settings) else 0,
         )
         hits = rerank_hits(scored, targets, settings)
         table = {k: 100.0 * float(h.mean()) for k, h in zip(settings, hits, strict=True)}
         self.setting = best = max(settings, key=table.__getitem__)
         #: the best form of each row under the chosen weights (training's errors.md)
-        self.tuned_forms = [h[0].form if h else "" for h in rank(scored, *best)]
-        return {
-            "weight": self.rerank,
-            "floor": self.rerank_floor,
-            "roundtrip": self.rerank_roundtrip,
-            "rules": self.rerank_rules,
-            "dev_accuracy_beam8": {grid_key(*k): acc for k, acc in table.items()},
-        }
+        self.tuned_forms = [h[0].form if h else "" for h in rank(scored, best)]
+        return best._asdict() | {"dev_accuracy_beam8": {k.key: a for k, a in table.items()}}
 
     def warn_unknown(self, words: list[str]) -> None:
         """One warning per call for the words with characters training never saw,
@@ -430,8 +468,8 @@ def read_known(record: dict | None) -> dict[tuple[str, str], str]:
 
 def stored_rerank(record: dict | None) -> Setting:
     """The reranking setting of a model's stored record (0: plain beam search;
-    None: no floor; models saved before floors, round trips or rules existed
-    have none)."""
+    None: no floor; models saved before floors, round trips, rules or the
+    first form existed have none)."""
     record = record or {}
     floor = record.get("floor")
     return Setting(
@@ -439,26 +477,20 @@ def stored_rerank(record: dict | None) -> Setting:
         None if floor is None else float(floor),
         float(record.get("roundtrip", 0.0)),
         float(record.get("rules", 0.0)),
+        float(record.get("first", 0.0)),
     )
 
 
-def grid_key(weight: float, floor: float | None, roundtrip: float = 0.0, rules: float = 0.0) -> str:
-    """The key of a setting in a stored record's dev accuracy table: ``"0.5"``
-    without a floor, ``"0.5 floor 2"`` with one, ``"0.5 floor 2 roundtrip
-    0.25"`` with a round trip, ``"... rules 8"`` with the edit rules."""
-    key = f"{weight:g}" if floor is None else f"{weight:g} floor {floor:g}"
-    key = key if not roundtrip else f"{key} roundtrip {roundtrip:g}"
-    return key if not rules else f"{key} rules {rules:g}"
-
-
-def rerank_settings(grid, floors, roundtrips, rules=(0.0,)) -> list[Setting]:
+def rerank_settings(grid, floors, roundtrips, rules=(0.0,), firsts=(0.0,)) -> list[Setting]:
     """Every setting to try, in the order ties are broken: the smallest rules'
-    weight, then round trip (0 always included for both), then the smallest
-    weight, then no floor, then the largest floor (a floor only with a weight)."""
+    weight, then first form's, then round trip (0 always included for those
+    three), then the smallest weight, then no floor, then the largest floor (a
+    floor only with a weight)."""
     order = sorted(floors, key=lambda f: -math.inf if f is None else -f)
     return [
-        Setting(w, f, v, u)
+        Setting(w, f, v, u, p)
         for u in sorted(set(rules) | {0.0})
+        for p in sorted(set(firsts) | {0.0})
         for v in sorted(set(roundtrips) | {0.0})
         for w in sorted(grid)
         for f in (order if w else [None])
@@ -468,10 +500,11 @@ def rerank_settings(grid, floors, roundtrips, rules=(0.0,)) -> list[Setting]:
 def _columns(scored: list[list[Hypothesis]]) -> dict[str, np.ndarray]:
     """The beams' fields as rows x the longest beam (-inf / False past a beam's end)."""
     width = max((len(b) for b in scored), default=0) or 1
-    cols = {k: np.full((len(scored), width), -np.inf) for k in ("logp", "logq", "logr", "rule")}
+    numbers = ("logp", "logq", "logr", "rule", "first")
+    cols = {k: np.full((len(scored), width), -np.inf) for k in numbers}
     cols |= {k: np.zeros((len(scored), width), dtype=bool) for k in ("added", "present")}
     for i, beam in enumerate(scored):
-        for k in ("logp", "logq", "logr", "rule", "added"):
+        for k in (*numbers, "added"):
             cols[k][i, : len(beam)] = [getattr(h, k) for h in beam]
         cols["present"][i, : len(beam)] = True
     return cols
@@ -479,13 +512,14 @@ def _columns(scored: list[list[Hypothesis]]) -> dict[str, np.ndarray]:
 
 def _scores(cols: dict[str, np.ndarray], setting: Setting) -> np.ndarray:
     """Reranking's score of each hypothesis of :func:`_columns`: log p + weight
-    * max(log q, -floor) + roundtrip * log p(word|form) + rules * rule; -inf
-    for an unscored one (log q = -inf), a rules' form without ``rules``, and
-    past a beam's end. The one place the score is computed."""
+    * max(log q, -floor) + roundtrip * log p(word|form) + rules * rule + first
+    * (1 for the rules' first form); -inf for an unscored one (log q = -inf), a
+    rules' form where neither rules' weight is on, and past a beam's end. The
+    one place the score is computed."""
     keep = cols["present"] & (cols["logq"] > -np.inf)
-    if not setting.rules:
+    if not setting.with_rules:
         keep &= ~cols["added"]
-    weight, floor, roundtrip, rules = setting
+    weight, floor, roundtrip, rules, first = setting
     s = cols["logp"].copy()
     if weight:
         q = cols["logq"] if floor is None else np.maximum(cols["logq"], -floor)
@@ -494,6 +528,8 @@ def _scores(cols: dict[str, np.ndarray], setting: Setting) -> np.ndarray:
         s += roundtrip * cols["logr"]
     if rules:
         s += rules * cols["rule"]
+    if first:
+        s += first * cols["first"]
     return np.where(keep, s, -np.inf)
 
 
@@ -508,24 +544,25 @@ def rerank_hits(scored, targets: list[str], settings: list[Setting]) -> np.ndarr
 
     def pick(s: Setting) -> np.ndarray:
         # Plain beam search, or all -inf (nothing scored): the search's first.
-        return _scores(cols, s).argmax(1) if s.weight or s.roundtrip or s.rules else first
+        return _scores(cols, s).argmax(1) if s.reranks else first
 
     return np.array([right[rows, pick(s)] for s in settings]).reshape(len(settings), len(scored))
 
 
-def rerank_accuracy(scored, targets: list[str], setting) -> float:
+def rerank_accuracy(scored, targets: list[str], setting: Setting) -> float:
     """Exact match (%) of the first of each beam of ``scored`` ranked with
-    ``setting`` (:class:`Setting`)."""
-    return 100.0 * float(rerank_hits(scored, targets, [Setting(*setting)]).mean())
+    ``setting``."""
+    return 100.0 * float(rerank_hits(scored, targets, [setting]).mean())
 
 
-def cross_validated_rerank(scored, targets: list[str], grid, *, splits: int = 3) -> dict:
+def cross_validated_rerank(
+    scored, targets: list[str], grid: list[Setting], *, splits: int = 3
+) -> dict:
     """How well choosing a reranking setting of ``grid`` on dev carries to words
     it was not chosen on: the grid's best on all rows (what training stores, a
     dev-selected number) and, over ``splits`` random halvings, the accuracy of
     the setting chosen on one half scored on the other, both ways (the setting
     first in grid order among equals, as :meth:`Predictor.tune_rerank`)."""
-    grid = [Setting(*g) for g in grid]
     hits = rerank_hits(scored, targets, grid)
     rows = list(range(len(targets)))
 
@@ -553,21 +590,15 @@ def cross_validated_rerank(scored, targets: list[str], grid, *, splits: int = 3)
     }
 
 
-def rank(
-    scored: list[list[Hypothesis]],
-    weight: float,
-    floor: float | None = None,
-    roundtrip: float = 0.0,
-    rules: float = 0.0,
-) -> list[list[Hypothesis]]:
-    """Each beam of :class:`Hypothesis` sorted by reranking's score
-    (:func:`_scores`; stable; unscored hypotheses, log q = -inf, stay last);
-    the rules' added forms only with ``rules`` > 0."""
-    if not rules:
+def rank(scored: list[list[Hypothesis]], setting: Setting) -> list[list[Hypothesis]]:
+    """Each beam of :class:`Hypothesis` sorted by reranking's score with
+    ``setting`` (:func:`_scores`; stable; unscored hypotheses, log q = -inf,
+    stay last); the rules' added forms only where a rules' weight is on."""
+    if not setting.with_rules:
         scored = [[h for h in beam if not h.added] for beam in scored]
-    if not (weight or roundtrip or rules):
+    if not setting.reranks:
         return scored
-    s = _scores(_columns(scored), Setting(weight, floor, roundtrip, rules))
+    s = _scores(_columns(scored), setting)
     return [
         [beam[j] for j in sorted(range(len(beam)), key=lambda j: -s[i, j])]
         for i, beam in enumerate(scored)

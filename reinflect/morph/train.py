@@ -401,13 +401,11 @@ class Trainer:
             floors=self.tcfg.rerank_floors,
             roundtrips=self.tcfg.rerank_roundtrips,
             rules=self.tcfg.rerank_rules,
+            firsts=self.tcfg.rerank_firsts,
         )
         self._write_model(payload)
         self.dev_forms = r.tuned_forms
-        log.info(
-            "reranking weight %g, floor %s, round trip %g, rules %g chosen on dev (beam 8)",
-            *r.setting,
-        )
+        log.info("reranking %s chosen on dev (beam 8)", r.setting.describe())
         return payload["rerank"]
 
     # -- training ----------------------------------------------------------------
