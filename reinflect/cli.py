@@ -669,8 +669,9 @@ def morph_predict(
         if word is not None or tags_ is not None:
             raise _fail("give WORD and --tags, or --input FILE --output FILE, not both", 2)
         _writable_output(output, "--output", {"--input": input_})
-        r = _predictor(model)
+        # the file first: a bad one is named before a model is loaded
         examples = _guard(formats.read, input_, _fmt(fmt), skip_bad=skip_bad_lines)
+        r = _predictor(model)
         detected = _fmt(fmt) or formats.detect(input_)
         bundles = _guard(r.file_bundles, examples, input_)
         out = r.predict_examples(examples, bundles, **decode)
@@ -757,6 +758,9 @@ def morph_evaluate(
         gold = _dataset_files(dataset, lang, task, setting)[1]
     if predictions is not None:
         _writable_output(predictions, "--predictions", {"--gold": gold})
+    from reinflect.morph import formats
+
+    _guard(formats.check_file, gold)  # named before a model is loaded
     r = _predictor(model)
     result = _guard(
         predict.evaluate,

@@ -290,6 +290,13 @@ def test_a_folder_given_as_a_data_file_is_named_as_a_folder(tmp_path, monkeypatc
     args = ["train", "--train", folder, "--dev", dev_f, "--out", tmp_path / "r"]
     code, _, err = call(monkeypatch, capsys, *args, "--no-progress")
     assert code == 1 and one_line(err) == f"error: {folder}: is a folder, not a data file"
+    # Named before any model is loaded (this one does not exist).
+    model = ["--model", str(tmp_path / "none.pt")]
+    for cmd in (["evaluate", "--gold", folder], ["predict", "--input", folder]):
+        out = ["--output", tmp_path / "p.tsv"] if cmd[0] == "predict" else []
+        code, _, err = call(monkeypatch, capsys, *cmd, *out, *model)
+        assert code == 1 and one_line(err) == f"error: {folder}: is a folder, not a data file"
+    assert not (tmp_path / "p.tsv").exists()
 
 
 def test_dev_tags_of_another_style_are_refused_and_odd_dev_files_warned_of(

@@ -88,12 +88,18 @@ def detect(path: str | os.PathLike, lines: list[str] | None = None) -> str:
     )
 
 
-def _read_lines(path: str | os.PathLike) -> list[str]:
+def check_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; an error naming it where it is a folder or no file."""
     p = Path(path)
     if p.is_dir():
         raise ReinflectError(f"{p}: is a folder, not a data file")
     if not p.is_file():
         raise ReinflectError(f"{p}: no such file")
+    return p
+
+
+def _read_lines(path: str | os.PathLike) -> list[str]:
+    p = check_file(path)
     try:
         text = p.read_text(encoding="utf-8-sig")  # a byte-order mark is not a character
     except UnicodeDecodeError as e:
