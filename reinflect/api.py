@@ -49,9 +49,8 @@ class Model:
         """The form of ``word`` for ``tags``; with ``nbest`` the ``nbest`` best
         (form, log p(form | z, y)) pairs instead. ``decoding``: ``rerank``,
         ``rerank_floor``, ``rerank_roundtrip``, ``rerank_rules``, ``rerank_first``
-        (default: the model's) and
-        ``lookup`` (default True: a pair training held gives its training form,
-        with log-probability 0)."""
+        (default: the model's) and ``lookup`` (default True: a pair training held
+        gives its training form, with log-probability 0)."""
         return self.inflect_many([(word, tags)], nbest=nbest, beam=beam, **decoding)[0]
 
     def inflect_many(

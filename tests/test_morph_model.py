@@ -244,6 +244,9 @@ def test_bad_config_files_name_the_file_and_key(tmp_path):
     for text, message in (
         ("[train]\nbatch_sise = 3\n", "unknown option train.batch_sise; did you mean batch_size?"),
         ("[train]\nlr = 'fast'\n", "train.lr must be float, got 'fast'"),
+        # a field chosen by size (default None) is checked by its type too
+        ("[train]\nhallucinate = 'lots'\n", "train.hallucinate must be float, got 'lots'"),
+        ("[model]\ncopy = 1\n", "model.copy must be bool, got 1"),
         ("[trian]\n", "unknown option trian; did you mean train?"),
         ("[train\n", "not a TOML file"),
     ):
