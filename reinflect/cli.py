@@ -179,7 +179,15 @@ def mnist_train(
         max_steps=max_steps,
         train_size=train_size,
     )
-    summary = _guard(train.train_model, cfg, out, data_dir=data_dir, progress=progress, plots=plots)
+    from reinflect import training
+
+    try:
+        summary = _guard(
+            train.train_model, cfg, out, data_dir=data_dir, progress=progress, plots=plots
+        )
+    except training.Interrupted as e:  # SIGINT or SIGTERM: the best model so far is kept
+        typer.echo(str(e), err=True)
+        raise typer.Exit(e.code) from None
     shown = {k: v for k, v in summary.items() if k.startswith("test_")}
     typer.echo(f"saved {out / 'model.pt'}; " + ", ".join(f"{k}={v:.4f}" for k, v in shown.items()))
 

@@ -1,10 +1,11 @@
 """Model-agnostic training utilities: seeding, devices and precision, data
-parallelism, interruption, metric logs, budgets."""
+parallelism, interruption, non-finite losses, metric logs, budgets."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import platform
 import random
@@ -17,6 +18,10 @@ import torch
 from reinflect import checkpoint
 from reinflect.config import PRECISIONS
 from reinflect.errors import ReinflectError
+
+log = logging.getLogger(__name__)
+
+MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
 
 
 def machine() -> dict:
@@ -172,6 +177,35 @@ def catch_signals():
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+class BadBatches:
+    """Non-finite losses in a row: each is skipped with a warning, and at
+    ``limit`` in a row training stops with an error saying whether ``kept``
+    (the best model's file) holds anything."""
+
+    def __init__(self, kept: Path, *, check: str = "dev check", limit: int = MAX_BAD_BATCHES):
+        """``check``: what writes ``kept``, as the error names it."""
+        self.kept, self.check_name, self.limit, self.in_row = Path(kept), check, limit, 0
+
+    def check(self, finite: bool, step: int) -> bool:
+        """Whether the batch of ``step`` counts (its loss was finite)."""
+        if finite:
+            self.in_row = 0
+            return True
+        self.in_row += 1
+        log.warning("non-finite loss at step %d: batch skipped", step)
+        if self.in_row >= self.limit:
+            kept = (
+                f"{self.kept} holds the best model so far"
+                if self.kept.is_file()
+                else f"no model was saved (no {self.check_name} came before)"
+            )
+            raise ReinflectError(
+                f"the loss was NaN or infinite for {self.in_row} batches in a row "
+                f"(last at step {step}); training stopped. {kept}; try a lower --lr"
+            )
+        return False
 
 
 class MetricsLog:

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import re
 import struct
 
 import numpy as np
@@ -162,3 +163,67 @@ def test_cli_mnist_defaults_are_the_config_defaults():
         params["kl_weight"] == cfg.kl.cap
         and params["dynamic_binarization"] == cfg.dynamic_binarization
     )
+
+
+def _tiny_m1(epochs=3):
+    # 500 images in batches of 100: 5 updates per epoch
+    return config.MnistConfig(
+        model="m1", train_size=500, epochs=epochs, batch_size=100, hidden=(16,), latent=2
+    )
+
+
+def test_a_non_finite_loss_skips_the_batch_and_repeated_ones_stop(
+    data_mirror, tmp_path, monkeypatch, caplog
+):
+    """The MNIST loop shares the reinflection loop's rule (training.BadBatches)."""
+    from reinflect.mnist import objective
+
+    real, calls = objective.m1_loss, [0]
+
+    def nan_at_the_second(model, x, **kw):
+        calls[0] += 1
+        loss, stats = real(model, x, **kw)
+        return (loss * float("nan"), stats) if calls[0] == 2 else (loss, stats)
+
+    monkeypatch.setattr(objective, "m1_loss", nan_at_the_second)
+    with caplog.at_level("WARNING", logger="reinflect"):
+        mnist_train.train_model(_tiny_m1(1), tmp_path / "once", progress=False, plots=False)
+    assert "non-finite loss at step 2: batch skipped" in caplog.text
+    model, _ = mnist_train.load_model(tmp_path / "once")
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+    def always_nan(model, x, **kw):
+        loss, stats = real(model, x, **kw)
+        return loss * float("nan"), stats
+
+    monkeypatch.setattr(objective, "m1_loss", always_nan)
+    with pytest.raises(ReinflectError, match="NaN or infinite for 5 batches in a row") as e:
+        mnist_train.train_model(_tiny_m1(), tmp_path / "never", progress=False, plots=False)
+    assert "no model was saved (no validation came before)" in str(e.value)
+    assert not (tmp_path / "never" / "model.pt").exists()
+
+
+def test_a_signal_stops_mnist_training_keeping_the_best_model(data_mirror, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from reinflect.mnist import objective
+    from reinflect.training import Interrupted
+
+    real, calls = objective.m1_loss, [0]
+
+    def term_in_the_second_epoch(model, x, **kw):
+        calls[0] += 1
+        if calls[0] == 7:
+            os.kill(os.getpid(), signal.SIGTERM)  # caught: the step ends, then training
+        return real(model, x, **kw)
+
+    monkeypatch.setattr(objective, "m1_loss", term_in_the_second_epoch)
+    with pytest.raises(Interrupted) as e:
+        mnist_train.train_model(_tiny_m1(), tmp_path, progress=False, plots=False)
+    assert e.value.code == 128 + signal.SIGTERM
+    assert re.search(r"interrupted at step \d+ \(epoch 2\)", str(e.value))
+    assert "model.pt holds the best model so far (epoch 1)" in str(e.value)
+    assert torch.load(tmp_path / "model.pt", weights_only=True)["epoch"] == 1
+    assert len(mnist_train.train.MetricsLog.read(tmp_path / "metrics.jsonl")) == 1
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored

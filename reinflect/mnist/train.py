@@ -113,85 +113,103 @@ def train_model(
 
     step, best, best_epoch = 0, -float("inf"), -1
     stop = False
-    for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        perm = torch.randperm(n, generator=g)
-        sums: dict[str, float] = {}
-        n_batches = 0
-        batches = range(0, n - cfg.batch_size + 1, cfg.batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False)
-        for i in bar:
-            x = binarize(pool.images[perm[i : i + cfg.batch_size]])
-            klw = schedules.kl_weight(step, cfg.kl)
-            if cfg.model == "m1":
-                loss, stats = objective.m1_loss(model, x, kl_weight=klw)
-            else:
-                tau = schedules.temperature(
-                    step,
-                    initial=cfg.temperature,
-                    rate=cfg.temperature_rate,
-                    floor=cfg.temperature_floor,
-                    every=cfg.temperature_every,
-                )
-                lab = labeled_idx[
-                    torch.randint(len(labeled_idx), (cfg.labeled_batch,), generator=g)
-                ]
-                l_loss, l_stats = objective.m2_labeled(
-                    model,
-                    binarize(pool.images[lab]),
-                    pool.labels[lab],
-                    alpha=cfg.alpha,
-                    kl_weight=klw,
-                )
-                u_loss, u_stats = objective.m2_unlabeled(
-                    model,
-                    x,
-                    estimator=cfg.estimator,
-                    kl_weight=klw,
-                    temperature=tau,
-                    baseline=baseline,
-                )
-                loss = u_loss + labeled_weight * l_loss
-                stats = {
-                    "loss": loss.detach(),
-                    "labeled_elbo": l_stats["elbo"],
-                    "ce": l_stats["ce"],
-                }
-                stats |= {"unlabeled_elbo": u_stats["elbo"], "kl_y": u_stats["kl_y"]}
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            n_batches += 1
-            for k, v in train.stats_to_floats(stats).items():
-                sums[k] = sums.get(k, 0.0) + v
-            if progress and step % 20 == 0:
-                bar.set_postfix(loss=f"{float(loss):.1f}", klw=f"{klw:.2f}")
-            if budget.exhausted() or (cfg.max_steps is not None and step >= cfg.max_steps):
-                stop = True
-                break
-        sched.step()
-        record = {k: v / max(1, n_batches) for k, v in sums.items()}
-        valid, score = _validate(model, cfg, splits)
-        record |= valid | {"epoch": epoch, "step": step, "seconds": round(budget.elapsed, 1)}
-        metrics.write(record)
-        if progress:
-            shown = ", ".join(f"{k}={v:.4g}" for k, v in valid.items())
-            tqdm.write(f"epoch {epoch}: loss={record.get('loss', float('nan')):.2f} {shown}")
-        if score > best:
-            best, best_epoch = score, epoch
-            checkpoint.save(
-                out / "model.pt",
-                {
-                    "kind": KIND,
-                    "config": config.to_dict(cfg),
-                    "model": model.state_dict(),
-                    "step": step,
-                    "epoch": epoch,
-                },
+    bad = train.BadBatches(out / "model.pt", check="validation")
+    with train.catch_signals() as caught:
+        for epoch in range(1, cfg.epochs + 1):
+            model.train()
+            perm = torch.randperm(n, generator=g)
+            sums: dict[str, float] = {}
+            n_batches = 0
+            batches = range(0, n - cfg.batch_size + 1, cfg.batch_size)
+            bar = tqdm(
+                batches, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, leave=False
             )
-        if stop:
-            break
+            for i in bar:
+                x = binarize(pool.images[perm[i : i + cfg.batch_size]])
+                klw = schedules.kl_weight(step, cfg.kl)
+                if cfg.model == "m1":
+                    loss, stats = objective.m1_loss(model, x, kl_weight=klw)
+                else:
+                    tau = schedules.temperature(
+                        step,
+                        initial=cfg.temperature,
+                        rate=cfg.temperature_rate,
+                        floor=cfg.temperature_floor,
+                        every=cfg.temperature_every,
+                    )
+                    lab = labeled_idx[
+                        torch.randint(len(labeled_idx), (cfg.labeled_batch,), generator=g)
+                    ]
+                    l_loss, l_stats = objective.m2_labeled(
+                        model,
+                        binarize(pool.images[lab]),
+                        pool.labels[lab],
+                        alpha=cfg.alpha,
+                        kl_weight=klw,
+                    )
+                    u_loss, u_stats = objective.m2_unlabeled(
+                        model,
+                        x,
+                        estimator=cfg.estimator,
+                        kl_weight=klw,
+                        temperature=tau,
+                        baseline=baseline,
+                    )
+                    loss = u_loss + labeled_weight * l_loss
+                    stats = {
+                        "loss": loss.detach(),
+                        "labeled_elbo": l_stats["elbo"],
+                        "ce": l_stats["ce"],
+                    }
+                    stats |= {"unlabeled_elbo": u_stats["elbo"], "kl_y": u_stats["kl_y"]}
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                step += 1
+                if bad.check(bool(torch.isfinite(loss)), step):  # else skipped
+                    opt.step()
+                    n_batches += 1
+                    for k, v in train.stats_to_floats(stats).items():
+                        sums[k] = sums.get(k, 0.0) + v
+                if progress and step % 20 == 0:
+                    bar.set_postfix(loss=f"{float(loss):.1f}", klw=f"{klw:.2f}")
+                if caught[0] is not None:
+                    bar.close()
+                    kept = out / "model.pt"
+                    kept = (
+                        f"{kept} holds the best model so far (epoch {best_epoch})"
+                        if kept.is_file()
+                        else "no model was saved (no epoch ended)"
+                    )
+                    raise train.Interrupted(
+                        caught[0],
+                        f"interrupted at step {step} (epoch {epoch}); {kept}; "
+                        "an MNIST run does not resume: train again to continue",
+                    )
+                if budget.exhausted() or (cfg.max_steps is not None and step >= cfg.max_steps):
+                    stop = True
+                    break
+            sched.step()
+            record = {k: v / max(1, n_batches) for k, v in sums.items()}
+            valid, score = _validate(model, cfg, splits)
+            record |= valid | {"epoch": epoch, "step": step, "seconds": round(budget.elapsed, 1)}
+            metrics.write(record)
+            if progress:
+                shown = ", ".join(f"{k}={v:.4g}" for k, v in valid.items())
+                tqdm.write(f"epoch {epoch}: loss={record.get('loss', float('nan')):.2f} {shown}")
+            if score > best:
+                best, best_epoch = score, epoch
+                checkpoint.save(
+                    out / "model.pt",
+                    {
+                        "kind": KIND,
+                        "config": config.to_dict(cfg),
+                        "model": model.state_dict(),
+                        "step": step,
+                        "epoch": epoch,
+                    },
+                )
+            if stop:
+                break
 
     summary = {
         "config": config.to_dict(cfg),

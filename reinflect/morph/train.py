@@ -48,7 +48,6 @@ from reinflect.vae import schedules
 log = logging.getLogger(__name__)
 
 
-MAX_BAD_BATCHES = 5  # non-finite losses in a row before training stops
 # MorphTrainConfig fields that shape the batches: --resume keeps them.
 STREAM_OPTIONS = (
     "batch_size",
@@ -510,7 +509,8 @@ class Trainer:
             desc="train",
         )
         sums: dict[str, float] = {}
-        n = bad_in_row = 0
+        n = 0
+        bad = train.BadBatches(self.out / "model.pt")
         dev = self.best
         stop_reason = "max_steps"
         with train.catch_signals() as caught:
@@ -520,24 +520,7 @@ class Trainer:
                 stats, out_of_time, signalled = self.train_step(
                     out_of_time=budget.exhausted(), signalled=caught[0] is not None
                 )
-                if stats is None:
-                    bad_in_row += 1
-                    log.warning("non-finite loss at step %d: batch skipped", self.step)
-                    if bad_in_row >= MAX_BAD_BATCHES:
-                        self.elapsed = start_elapsed + budget.elapsed
-                        kept = self.out / "model.pt"
-                        kept = (
-                            f"{kept} holds the best model so far"
-                            if kept.is_file()
-                            else "no model was saved (no dev check came before)"
-                        )
-                        raise ReinflectError(
-                            f"the loss was NaN or infinite for {bad_in_row} batches in a row "
-                            f"(last at step {self.step}); training stopped. {kept}; "
-                            "try a lower --lr"
-                        )
-                else:
-                    bad_in_row = 0
+                if bad.check(stats is not None, self.step):
                     n += 1
                     for k, v in stats.items():
                         sums[k] = sums.get(k, 0.0) + v
