@@ -179,6 +179,14 @@ def catch_signals():
             signal.signal(s, h)
 
 
+def kept_note(kept: Path, check: str) -> str:
+    """What a stopped run kept: ``kept`` (the best model's file, written at each
+    ``check`` that improved) or nothing yet."""
+    if Path(kept).is_file():
+        return f"{kept} holds the best model so far"
+    return f"no model was saved (no {check} came before)"
+
+
 class BadBatches:
     """Non-finite losses in a row: each is skipped with a warning, and at
     ``limit`` in a row training stops with an error saying whether ``kept``
@@ -196,11 +204,7 @@ class BadBatches:
         self.in_row += 1
         log.warning("non-finite loss at step %d: batch skipped", step)
         if self.in_row >= self.limit:
-            kept = (
-                f"{self.kept} holds the best model so far"
-                if self.kept.is_file()
-                else f"no model was saved (no {self.check_name} came before)"
-            )
+            kept = kept_note(self.kept, self.check_name)
             raise ReinflectError(
                 f"the loss was NaN or infinite for {self.in_row} batches in a row "
                 f"(last at step {step}); training stopped. {kept}; try a lower --lr"

@@ -174,12 +174,7 @@ def train_model(
                     bar.set_postfix(loss=f"{float(loss):.1f}", klw=f"{klw:.2f}")
                 if caught[0] is not None:
                     bar.close()
-                    kept = out / "model.pt"
-                    kept = (
-                        f"{kept} holds the best model so far (epoch {best_epoch})"
-                        if kept.is_file()
-                        else "no model was saved (no epoch ended)"
-                    )
+                    kept = train.kept_note(out / "model.pt", "validation")
                     raise train.Interrupted(
                         caught[0],
                         f"interrupted at step {step} (epoch {epoch}); {kept}; "

@@ -24,8 +24,9 @@ below :data:`SMALL` pairs, after :data:`KL_DELAY` updates above (results/
 README.md, "The KL(z) weight from the start at small sizes"). Adam's learning
 rate is :data:`LR_SMALL` at or below :data:`SMALL` pairs and :data:`LR` above:
 a run of a few minutes on a small set is cut off long before it converges,
-and the larger step was ahead on every development language measured at
-1,000 pairs (results/README.md, "The learning rate at small sizes"). The model's
+and the larger step was ahead at 1,000 pairs on every development language
+measured and at 100 pairs on most (results/README.md, "The learning rate at
+small sizes"). The model's
 sizes are MSVED's (:data:`PAPER`) above :data:`SMALL_MODEL` pairs and
 :data:`SMALL_SIZES` at or below: at 100
 pairs the smaller model makes about twice the updates in the same minutes and
