@@ -3,13 +3,17 @@
     python scripts/bench_speed.py                          # Turkish task 3, all parts
     python scripts/bench_speed.py --parts train decode --threads 2 --precision bf16
     python scripts/bench_speed.py --parts cli --model runs/turkish
+    python scripts/bench_speed.py --parts train --lang german --setting medium --threads 1
 
 Parts:
 - ``train``: labeled pairs per second of the MSVED update (default sizes and
   batch 64), with the unlabeled stream on (as training does by default, and
   length-matched, ``--match-unlabeled-lengths``) and with ``--supervised-only``:
   from the median of ``--steps`` timed updates after ``--warmup`` ones, and
-  over all of them.
+  over all of them. With ``--setting low|medium|high`` it times CoNLL-SIGMORPHON
+  2017 task 1's ``<lang>-train-<setting>`` instead, in one mode, ``default``:
+  every by-size default as ``reinflect train`` would choose it (at low and
+  medium, the hard monotonic decoder with the copy).
 - ``decode``: words per second of greedy and beam-8 decoding of the dev
   words at batch 256 and at batch 1 (``--batch1-words`` of them), with the
   model from ``--model`` or, without one, the model after the ``train`` part
@@ -51,19 +55,37 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def _files(a, root: Path) -> tuple[Path, Path]:
+    """The training and dev files timed: SIGMORPHON 2016 task 3's, or with
+    ``--setting`` CoNLL-SIGMORPHON 2017 task 1's."""
+    if a.setting:
+        (train_path,), dev = download.dataset_files(
+            "conll2017", a.lang, setting=a.setting, data_dir=a.data_dir and Path(a.data_dir)
+        )
+        return train_path, dev
+    return root / f"{a.lang}-task3-train", root / f"{a.lang}-task3-dev"
+
+
 def _trainer(a, root: Path, out: Path, mode: str) -> morph_train.Trainer:
-    options = {
-        "supervised_only": mode == "sup",
-        "match_unlabeled_lengths": mode == "semi_matched",
+    options = {}
+    if mode != "default":  # the mode's own choice, not the size's
+        options = {
+            "supervised_only": mode == "sup",
+            "match_unlabeled_lengths": mode == "semi_matched",
+        }
+    options |= {
         "batch_size": a.batch_size,
         "device": a.device,
         "precision": a.precision,
         "average": a.average,
     }
-    run = config.resolve_morph(options | config.source_attention(a.source_attention))
+    if a.source_attention or not a.setting:  # by size with a setting, unless given
+        options |= config.source_attention(a.source_attention)
+    train_path, dev_path = _files(a, root)
+    run = config.resolve_morph(options)
     return morph_train.Trainer(
-        train_path=root / f"{a.lang}-task3-train",
-        dev_path=root / f"{a.lang}-task3-dev",
+        train_path=train_path,
+        dev_path=dev_path,
         out_dir=out,
         model_cfg=run.model,
         train_cfg=run.train,
@@ -75,7 +97,7 @@ def bench_train(a, root: Path, out: Path) -> tuple[dict, morph_train.Trainer]:
     result = {}
     trainer = None
     # semi_matched: --match-unlabeled-lengths, to time what matching saves.
-    for mode in ("semi", "semi_matched", "sup"):
+    for mode in ("default",) if a.setting else ("semi", "semi_matched", "sup"):
         trainer = _trainer(a, root, out / mode, mode)
         trainer.model.train()
         for _ in range(a.warmup):
@@ -94,7 +116,9 @@ def bench_train(a, root: Path, out: Path) -> tuple[dict, morph_train.Trainer]:
             "median_step_s": round(med, 4),
             # over all timed updates: long batches weigh by their time
             "labeled_pairs_per_s_overall": round(mean, 1),
-            "unlabeled_words_per_step": 0 if mode == "sup" else a.batch_size,
+            "unlabeled_words_per_step": 0
+            if trainer.tcfg.supervised_only
+            else trainer.tcfg.unlabeled_batch,
             "steps_timed": a.steps,
         }
         print(
@@ -181,6 +205,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--parts", nargs="+", default=["train", "decode", "cli"])
     p.add_argument("--lang", default="turkish")
+    p.add_argument(
+        "--setting",
+        choices=("low", "medium", "high"),
+        help="time CoNLL-SIGMORPHON 2017 task 1's training set of this size (train part only)",
+    )
     p.add_argument("--data-dir", default=None)
     p.add_argument("--model", default=None, help="a trained run for decode and cli")
     p.add_argument("--batch-size", type=int, default=64)
@@ -203,7 +232,11 @@ def main() -> None:
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    root = download.locate("sigmorphon2016", [f"{a.lang}-task3-train"], a.data_dir)
+    if a.setting and set(a.parts) != {"train"}:
+        p.error("--setting times the train part only: give --parts train")
+    root = None
+    if not a.setting:
+        root = download.locate("sigmorphon2016", [f"{a.lang}-task3-train"], a.data_dir)
     tmp = Path(tempfile.mkdtemp(prefix="bench_speed_"))
     report: dict = {
         "machine": train.machine(),

@@ -70,7 +70,7 @@ HYPOTHESIS = ("h", "align", "emit")
 # What the hard monotonic decoder reads per row besides the decoder state.
 ALIGN_INPUTS = (
     "src_logits",
-    "src_in",
+    "src_aligned",
     "src_mask",
     "src_keys",
     "src_gate",
@@ -306,8 +306,11 @@ class MSVED(nn.Module):
         T = self.cfg.tag_embedding
         out = {
             "src_logits": (values @ state["_src_proj"]).float(),  # B x L x V
-            # Each position's value's share of the GRU input: B x L x 3D.
-            "src_in": values @ self.gru_ctx.weight[:, T:].t(),
+            # The values the expected aligned value is summed from (B x L x A),
+            # and the weights that take it into the GRU input (A x 3D): summed
+            # first and projected once per step, the smaller product.
+            "src_aligned": values,
+            "_aligned_proj": self.gru_ctx.weight[:, T:].t(),
             "src_mask": torch.zeros_like(align).masked_fill(~allowed, NEG),
             "has_src": has.float(),
             "align": align,
@@ -480,8 +483,8 @@ class MSVED(nn.Module):
         W_v s_i through the GRU's weights: ``B x 3D`` for log-probabilities
         ``align`` (``B x L``). A function of the prefix alone (the alignment
         is summed out), so the likelihood stays exact."""
-        p = align.exp().to(state["src_in"].dtype)
-        return (p.unsqueeze(-1) * state["src_in"]).sum(1)
+        p = align.exp().to(state["src_aligned"].dtype)
+        return (p.unsqueeze(-1) * state["src_aligned"]).sum(1) @ state["_aligned_proj"]
 
     @staticmethod
     def advance(align: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
@@ -525,6 +528,7 @@ class MSVED(nn.Module):
         has = state["has_src"].squeeze(-1) > 0
         rows, plain = has.nonzero().squeeze(1), (~has).nonzero().squeeze(1)
         st = {k: state[k][rows] for k in ALIGN_INPUTS if k in state}
+        st["_aligned_proj"] = state["_aligned_proj"]
         align, acc = st["align"], real.new_zeros(len(rows))
         # The aligned value of a_0 = 0 first; zero for the rows without a source.
         feed = inputs.new_zeros(B, inputs.shape[-1])
