@@ -104,7 +104,8 @@ def _paths_reference(model, state, target):
     each path's weight its transition times emission (the model's emission
     function, checked against the soft model above)."""
     L = state["src_keys"].shape[1]
-    values = state["src_in"][0]  # L x 3D: each position's value into the GRU
+    # L x 3D: each position's value into the GRU
+    values = state["src_aligned"][0] @ state["_aligned_proj"]
     paths = {(0,): 1.0}  # a_0 = 0
     inputs = state["_inputs"]
     prev, total = torch.tensor([BOS]), 0.0
