@@ -517,6 +517,28 @@ class MSVED(nn.Module):
         generated = F.pad(torch.softmax(logits, -1), (0, onehot.shape[-1] - logits.shape[-1]))
         return torch.log(((1.0 - g) * generated + g * onehot).clamp_min(TINY))
 
+    def _target_emissions(
+        self, state, h: torch.Tensor, logits: torch.Tensor, target: torch.Tensor
+    ) -> torch.Tensor:
+        """log p(target | a_t = i) at every position, ``B x L``: the column
+        ``target`` (``B``) of :meth:`_emissions` without the ``B x L x V'``
+        table, the generator's share from its logit and normaliser alone (what
+        teacher forcing needs, in fewer and smaller operations)."""
+        logits = logits.float().unsqueeze(1) + state["src_logits"]  # B x L x V
+        B, L, V = logits.shape
+        width = state["src_onehot"].shape[-1] if self.cfg.copy else V
+        target = target.clamp_max(width - 1)
+        pick = target.clamp_max(V - 1).view(-1, 1, 1).expand(B, L, 1)
+        generated = logits.gather(-1, pick).squeeze(-1) - logits.logsumexp(-1)
+        if not self.cfg.copy:
+            return generated
+        # A target past the vocabulary (an unknown character) is never generated.
+        generated = generated.exp() * (target < V).to(logits.dtype).unsqueeze(-1)
+        g = self._gate(state, h)
+        hit = state["src_onehot"].gather(-1, target.view(-1, 1, 1).expand(B, L, 1))
+        hit = hit.squeeze(-1).float()
+        return torch.log(((1.0 - g) * generated + g * hit).clamp_min(TINY))
+
     def _monotonic_log_likelihood(self, state, inputs: torch.Tensor, targets: torch.Tensor):
         """Teacher-forced log p(targets) of the hard monotonic decoder, ``inputs``
         the previous characters' GRU inputs (``B x T x 3D``): the forward
@@ -542,9 +564,8 @@ class MSVED(nn.Module):
             if not rows.numel():
                 continue
             h = h[rows]
-            emit = self._emissions(st, h, self._logits(h, ctx_out[rows]))  # n x L x V'
-            tgt = targets[rows, t].clamp_max(emit.shape[-1] - 1)
-            log_e = emit.gather(-1, tgt.view(-1, 1, 1).expand(-1, emit.shape[1], 1)).squeeze(-1)
+            logits = self._logits(h, ctx_out[rows])
+            log_e = self._target_emissions(st, h, logits, targets[rows, t])  # n x L
             joint = self.advance(align, self._alignment_scores(st, h)) + log_e
             lp = joint.logsumexp(-1)
             align = joint - lp.unsqueeze(-1)
