@@ -81,6 +81,12 @@ ALIGN_INPUTS = (
 TINY = 1e-30  # the least probability a copying decoder gives a character (log: -69)
 
 
+def _copy_mix(gate: torch.Tensor, generated: torch.Tensor, copied: torch.Tensor) -> torch.Tensor:
+    """The pointer-generator's log-probability, log((1 - g) p_gen + g p_copy),
+    floored at TINY (a character neither generated nor in the source)."""
+    return torch.log(((1.0 - gate) * generated + gate * copied).clamp_min(TINY))
+
+
 def _gru_update(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """torch's GRU cell from the input and hidden projections (gates r, u, n), in
     few fused operations: h' = (1 - u) n + u h = lerp(n, h, u)."""
@@ -412,7 +418,7 @@ class MSVED(nn.Module):
         extra = copied.shape[-1] - generated.shape[-1]
         if extra:
             generated = F.pad(generated, (0, extra))
-        return torch.log(((1.0 - gate) * generated + gate * copied).clamp_min(TINY))
+        return _copy_mix(gate, generated, copied)
 
     def decode_step(self, state, tokens: torch.Tensor, rows: torch.Tensor | None = None):
         """One step: previous tokens -> (log-probabilities, new state).
@@ -506,16 +512,22 @@ class MSVED(nn.Module):
         own = F.linear(h.float(), self.copy_gate.weight[:, :D].float(), self.copy_gate.bias.float())
         return torch.sigmoid(own + state["src_gate"]) * state["has_src"]
 
+    @staticmethod
+    def _position_logits(state, logits: torch.Tensor) -> torch.Tensor:
+        """The generator's logits with each source position's share, ``B x L x V``,
+        from the output logits without the source (``B x V``)."""
+        return logits.float().unsqueeze(1) + state["src_logits"]
+
     def _emissions(self, state, h: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """log p(w | a_t = i), ``B x L x V'``, for one step's state ``h`` and output
         logits without the source (``B x V``)."""
-        logits = logits.float().unsqueeze(1) + state["src_logits"]
+        logits = self._position_logits(state, logits)
         if not self.cfg.copy:
             return F.log_softmax(logits, dim=-1)
         g = self._gate(state, h).unsqueeze(-1)
         onehot = state["src_onehot"].float()
         generated = F.pad(torch.softmax(logits, -1), (0, onehot.shape[-1] - logits.shape[-1]))
-        return torch.log(((1.0 - g) * generated + g * onehot).clamp_min(TINY))
+        return _copy_mix(g, generated, onehot)
 
     def _target_emissions(
         self, state, h: torch.Tensor, logits: torch.Tensor, target: torch.Tensor
@@ -524,7 +536,7 @@ class MSVED(nn.Module):
         ``target`` (``B``) of :meth:`_emissions` without the ``B x L x V'``
         table, the generator's share from its logit and normaliser alone (what
         teacher forcing needs, in fewer and smaller operations)."""
-        logits = logits.float().unsqueeze(1) + state["src_logits"]  # B x L x V
+        logits = self._position_logits(state, logits)
         B, L, V = logits.shape
         width = state["src_onehot"].shape[-1] if self.cfg.copy else V
         target = target.clamp_max(width - 1)
@@ -536,8 +548,7 @@ class MSVED(nn.Module):
         generated = generated.exp() * (target < V).to(logits.dtype).unsqueeze(-1)
         g = self._gate(state, h)
         hit = state["src_onehot"].gather(-1, target.view(-1, 1, 1).expand(B, L, 1))
-        hit = hit.squeeze(-1).float()
-        return torch.log(((1.0 - g) * generated + g * hit).clamp_min(TINY))
+        return _copy_mix(g, generated, hit.squeeze(-1).float())
 
     def _monotonic_log_likelihood(self, state, inputs: torch.Tensor, targets: torch.Tensor):
         """Teacher-forced log p(targets) of the hard monotonic decoder, ``inputs``
